@@ -1,0 +1,82 @@
+package dev.sisma.engine.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import dev.sisma.engine.Backends;
+import dev.sisma.engine.spi.Backend;
+
+/** Tracks every {@link Backend} service (dynamic, greedy) and picks the one in use. */
+@Component(configurationPid = Backends.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+public final class BackendRegistry implements Backends {
+
+    @ObjectClassDefinition(name = "sisma backends")
+    public @interface Config {
+        @AttributeDefinition(description = "Name of the backend to use when it is registered (cpu, opencl, cuda); empty: highest ranking")
+        String preferred() default "";
+    }
+
+    /** Ordered by ranking (descending), then service id (ascending), as OSGi orders services. */
+    private final Map<Entry, Backend> backends = new ConcurrentSkipListMap<>(
+            Comparator.comparingInt(Entry::ranking).reversed().thenComparingLong(Entry::id));
+    private volatile String preferred = "";
+
+    private record Entry(int ranking, long id) {
+        static Entry of(Map<String, Object> props) {
+            Object r = props.get(Constants.SERVICE_RANKING);
+            return new Entry(r instanceof Integer i ? i : 0, (Long) props.get(Constants.SERVICE_ID));
+        }
+    }
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        preferred = config.preferred() == null ? "" : config.preferred().trim();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void addBackend(Backend backend, Map<String, Object> props) {
+        backends.put(Entry.of(props), backend);
+    }
+
+    void removeBackend(Backend backend, Map<String, Object> props) {
+        backends.remove(Entry.of(props));
+    }
+
+    @Override
+    public List<Backend> all() {
+        return new ArrayList<>(backends.values());
+    }
+
+    @Override
+    public Optional<Backend> current() {
+        List<Backend> all = all();
+        return byName(preferred).or(() -> all.stream().findFirst());
+    }
+
+    @Override
+    public Optional<Backend> byName(String name) {
+        return all().stream().filter(b -> b.name().equals(name)).findFirst();
+    }
+
+    @Override
+    public String preferred() {
+        return preferred.isEmpty() ? null : preferred;
+    }
+}
