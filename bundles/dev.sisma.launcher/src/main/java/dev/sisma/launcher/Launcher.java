@@ -102,19 +102,28 @@ public final class Launcher {
             installed.add(context.installBundle(jar.toUri().toString()));
         }
         framework.start();
+        Bundle shell = null;
         for (Bundle b : installed) {
-            boolean fragment = b.getHeaders().get(Constants.FRAGMENT_HOST) != null;
-            boolean skip = !withShell && SHELL_BUNDLE.equals(b.getSymbolicName());
-            if (!fragment && !skip) {
-                try {
-                    b.start();
-                } catch (BundleException e) {
-                    // One broken bundle must not take the rest down; the CLI reports what is missing.
-                    System.err.println("sisma: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
-                }
+            if (SHELL_BUNDLE.equals(b.getSymbolicName())) {
+                shell = b;
+            } else if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                startQuietly(b);
             }
         }
+        // The shell reads the terminal as soon as it starts, so it comes last, once every command is there.
+        if (withShell && shell != null) {
+            startQuietly(shell);
+        }
         return framework;
+    }
+
+    private static void startQuietly(Bundle b) {
+        try {
+            b.start();
+        } catch (BundleException e) {
+            // One broken bundle must not take the rest down; `sisma info` reports what is missing.
+            System.err.println("sisma: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
+        }
     }
 
     List<Path> bundleJars() {

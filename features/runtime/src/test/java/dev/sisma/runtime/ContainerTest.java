@@ -1,0 +1,200 @@
+package dev.sisma.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+
+import dev.sisma.launcher.Launcher;
+
+/**
+ * Starts the real runtime (the same bundle folder {@code ./sisma} runs) in this JVM and checks the
+ * container: DS components come up, Config Admin changes take effect, and {@code info} follows
+ * backend bundles being stopped and started. Our types are not shared with the test class path, so
+ * the test talks to the container through the JDK-typed main function and service names.
+ */
+class ContainerTest {
+    private static Framework framework;
+    private static BundleContext context;
+    private static Path storage;
+
+    @BeforeAll
+    static void start() throws Exception {
+        storage = Files.createTempDirectory("sisma-it-");
+        framework = new Launcher(Path.of(System.getProperty("sisma.runtime")), Map.of()).start(storage, false);
+        context = framework.getBundleContext();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        framework.stop();
+        framework.waitForStop(10_000);
+    }
+
+    @AfterEach
+    void resetConfiguration() throws Exception {
+        configure("dev.sisma.engine.backends", null);
+        configure("dev.sisma.engine.cpu", null);
+        for (Bundle b : context.getBundles()) {
+            if (b.getState() == Bundle.RESOLVED && b.getHeaders().get(Constants.FRAGMENT_HOST) == null
+                    && !"org.apache.felix.gogo.shell".equals(b.getSymbolicName())) {
+                b.start();
+            }
+        }
+    }
+
+    @Test
+    void everyBundleStartsAndTheComponentsComeUp() throws Exception {
+        for (Bundle b : context.getBundles()) {
+            // The Gogo shell starts only for `sisma shell`: it would take over the terminal.
+            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null && !"org.apache.felix.gogo.shell".equals(b.getSymbolicName())) {
+                assertEquals(Bundle.ACTIVE, b.getState(), b.getSymbolicName() + " is not active");
+            }
+        }
+        assertNotNull(context.getAllServiceReferences("dev.sisma.engine.Backends", null), "backend registry component");
+        assertNotNull(context.getAllServiceReferences("dev.sisma.api.cli.Command", "(component.name=dev.sisma.cli.InfoCommand)"),
+                "info command component");
+        assertNotNull(context.getAllServiceReferences("dev.sisma.engine.spi.Backend", "(sisma.backend.name=cpu)"), "cpu backend");
+    }
+
+    @Test
+    void infoMarksTheCpuBackendInUse() {
+        Result r = sisma("info");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.matches("(?s).*\\n  \\* cpu .*"), r.out);
+        assertTrue(r.out.contains("float lanes"), r.out);
+    }
+
+    @Test
+    void infoFollowsTheCpuBundleBeingStoppedAndStarted() throws Exception {
+        Bundle cpu = bundle("dev.sisma.engine.cpu");
+        cpu.stop();
+        Result stopped = sisma("info");
+        assertFalse(stopped.out.contains(" cpu "), stopped.out);
+        cpu.start();
+        Result started = sisma("info");
+        assertTrue(started.out.contains("* cpu "), started.out);
+    }
+
+    @Test
+    void configAdminChoosesThePreferredBackend() throws Exception {
+        configure("dev.sisma.engine.backends", Map.of("preferred", "nosuch"));
+        Result r = await(() -> sisma("info"), o -> o.contains("preferred backend 'nosuch' is not registered"));
+        assertTrue(r.out.contains("using cpu"), r.out);
+        configure("dev.sisma.engine.backends", Map.of("preferred", "cpu"));
+        Result back = await(() -> sisma("info"), o -> !o.contains("nosuch"));
+        assertTrue(back.out.contains("* cpu "), back.out);
+    }
+
+    @Test
+    void configAdminSetsTheCpuThreadCount() throws Exception {
+        configure("dev.sisma.engine.cpu", Map.of("threads", 1));
+        Result r = await(() -> sisma("info"), o -> o.matches("(?s).*cpu +1 thread\\b.*"));
+        assertEquals(0, r.code);
+    }
+
+    @Test
+    void unknownCommandsExitWithTwoAndSuggestTheNearest() {
+        Result r = sisma("inf");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("did you mean 'info'"), r.err);
+        assertTrue(r.err.contains("usage: sisma info"), r.err);
+        Result opt = sisma("info", "--bogus");
+        assertEquals(2, opt.code);
+        assertTrue(opt.err.startsWith("sisma info: unknown option --bogus"), opt.err);
+    }
+
+    record Result(int code, String out, String err) {
+    }
+
+    /** Runs a command through the CLI bundle's main function, as the launcher does. */
+    @SuppressWarnings("unchecked")
+    static synchronized Result sisma(String... args) {
+        try {
+            ServiceReference<?>[] refs = context.getAllServiceReferences(Function.class.getName(), "(sisma.main=true)");
+            assertNotNull(refs, "the CLI main service is not registered");
+            Function<String[], Integer> main = (Function<String[], Integer>) context.getService(refs[0]);
+            PrintStream out = System.out;
+            PrintStream err = System.err;
+            ByteArrayOutputStream o = new ByteArrayOutputStream();
+            ByteArrayOutputStream e = new ByteArrayOutputStream();
+            try {
+                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+                int code = main.apply(args);
+                return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+            } finally {
+                System.setOut(out);
+                System.setErr(err);
+                context.ungetService(refs[0]);
+            }
+        } catch (org.osgi.framework.InvalidSyntaxException ex) {
+            throw new AssertionError(ex);
+        }
+    }
+
+    /** Config Admin applies updates asynchronously: poll for the effect, failing after 10 s. */
+    static Result await(Supplier<Result> run, java.util.function.Predicate<String> done) throws InterruptedException {
+        Result last = null;
+        for (int i = 0; i < 200; i++) {
+            last = run.get();
+            if (done.test(last.out)) {
+                return last;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("configuration did not take effect; last output:\n" + last.out);
+    }
+
+    static Bundle bundle(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+
+    /** Updates (or deletes, for null) a configuration through the container's ConfigurationAdmin, by reflection. */
+    static void configure(String pid, Map<String, Object> properties) throws Exception {
+        ServiceReference<?>[] refs = context.getAllServiceReferences("org.osgi.service.cm.ConfigurationAdmin", null);
+        assertNotNull(refs, "Config Admin is not running");
+        ServiceReference<?> ref = refs[0];
+        Object admin = context.getService(ref);
+        try {
+            Class<?> adminType = ref.getBundle().loadClass("org.osgi.service.cm.ConfigurationAdmin");
+            Class<?> configType = ref.getBundle().loadClass("org.osgi.service.cm.Configuration");
+            Object config = adminType.getMethod("getConfiguration", String.class, String.class).invoke(admin, pid, "?");
+            if (properties == null) {
+                configType.getMethod("delete").invoke(config);
+            } else {
+                Method update = configType.getMethod("update", Dictionary.class);
+                update.invoke(config, new Hashtable<>(properties));
+            }
+        } finally {
+            context.ungetService(ref);
+        }
+    }
+}

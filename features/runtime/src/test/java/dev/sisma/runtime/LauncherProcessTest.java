@@ -1,0 +1,53 @@
+package dev.sisma.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+/** The launcher as a user runs it: a separate JVM, its real exit codes and output. */
+class LauncherProcessTest {
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run launch(String... args) throws Exception {
+        Path runtime = Path.of(System.getProperty("sisma.runtime"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "-Dsisma.runtime=" + runtime, "-cp",
+                runtime.resolve("lib/org.apache.felix.framework.jar") + File.pathSeparator + runtime.resolve("lib/dev.sisma.launcher.jar"),
+                "dev.sisma.launcher.Launcher"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not exit");
+        return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void versionAndHelpExitZero() throws Exception {
+        Run v = launch("--version");
+        assertEquals(0, v.code, v.err);
+        assertTrue(v.out.startsWith("sisma 0.1.0"), v.out);
+        Run h = launch("--help");
+        assertEquals(0, h.code, h.err);
+        assertTrue(h.out.contains("info") && h.out.contains("shell"), h.out);
+    }
+
+    @Test
+    void unknownOptionExitsTwoWithUsage() throws Exception {
+        Run r = launch("--verison");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("unknown option --verison (did you mean --version?)"), r.err);
+        assertTrue(r.err.contains("usage: sisma <command>"), r.err);
+    }
+}
