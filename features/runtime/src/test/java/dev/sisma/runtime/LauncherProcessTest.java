@@ -19,6 +19,10 @@ class LauncherProcessTest {
     }
 
     static Run launch(String... args) throws Exception {
+        return launchWithInput("", args);
+    }
+
+    static Run launchWithInput(String input, String... args) throws Exception {
         Path runtime = Path.of(System.getProperty("sisma.runtime"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
@@ -27,6 +31,7 @@ class LauncherProcessTest {
                 "dev.sisma.launcher.Launcher"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().write(input.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not exit");
         return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
@@ -41,6 +46,14 @@ class LauncherProcessTest {
         Run h = launch("--help");
         assertEquals(0, h.code, h.err);
         assertTrue(h.out.contains("info") && h.out.contains("shell"), h.out);
+    }
+
+    @Test
+    void shellRunsSismaCommandsInTheGogoScope() throws Exception {
+        Run r = launchWithInput("sisma:info\nexit 0\n", "shell");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("Welcome to Apache Felix Gogo"), r.out);
+        assertTrue(r.out.contains("backends:"), r.out);
     }
 
     @Test
