@@ -1,0 +1,44 @@
+package dev.sisma.data.dataset;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import dev.sisma.data.internal.DatasetRegistry;
+import dev.sisma.data.internal.CelebAMaskHqProvider;
+
+/**
+ * The registered {@link DatasetProvider}s (an OSGi service; reference it from the trainer).
+ * {@link #open} resolves what a user wrote after {@code --data}.
+ */
+@ProviderType
+public interface Datasets {
+    /** Every provider, by name. */
+    List<DatasetProvider> providers();
+
+    Optional<DatasetProvider> byName(String name);
+
+    /**
+     * Opens {@code spec}: a provider name ({@code synthetic}), {@code name:PATH} (that provider on
+     * that folder), or a folder some provider {@link DatasetProvider#accepts accepts}.
+     *
+     * @param workingDirectory against which a relative path resolves
+     * @throws dev.sisma.api.cli.InputException naming the spec when nothing can open it
+     */
+    Dataset open(String spec, Path workingDirectory, Split split, long seed, Map<String, String> options);
+
+    /** The built-in providers, for use without OSGi. */
+    static Datasets builtIn() {
+        return of(List.of(new CelebAMaskHqProvider()));
+    }
+
+    /** A registry over the given providers, for use without OSGi. */
+    static Datasets of(List<DatasetProvider> providers) {
+        DatasetRegistry r = new DatasetRegistry();
+        providers.forEach(r::add);
+        return r;
+    }
+}
