@@ -1,0 +1,6 @@
+package dev.sisma.engine.spi;
+
+/** Reductions over one axis, see {@link Backend#reduce}. */
+public enum ReduceOp {
+    SUM, MEAN, MAX
+}
