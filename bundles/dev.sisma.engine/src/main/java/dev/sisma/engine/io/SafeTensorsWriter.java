@@ -240,7 +240,7 @@ public final class SafeTensorsWriter {
     }
 
     private static void writeData(FileChannel ch, Entry e, ByteBuffer buf) throws IOException {
-        MemorySegment bufSeg = MemorySegment.ofBuffer(buf);
+        MemorySegment bufSeg = MemorySegment.ofBuffer(buf.clear()); // ofBuffer spans position..limit
         int elemBytes = e.dtype().byteSize();
         int perChunk = CHUNK_BYTES / elemBytes;
         for (long done = 0; done < e.count(); ) {
