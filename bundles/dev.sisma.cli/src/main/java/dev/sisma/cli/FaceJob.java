@@ -1,0 +1,152 @@
+package dev.sisma.cli;
+
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import dev.sisma.api.cli.Args;
+import dev.sisma.api.cli.CommandContext;
+import dev.sisma.api.generate.GeneratedImage;
+import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.Generator;
+import dev.sisma.api.generate.Progress;
+import dev.sisma.api.mask.Mask;
+import dev.sisma.data.image.ImageFiles;
+import dev.sisma.data.mask.ImportedMask;
+import dev.sisma.data.mask.MaskColours;
+import dev.sisma.data.mask.MaskFiles;
+
+/**
+ * What {@code generate} and {@code sample} share: the sampling options, one mask file in, its
+ * samples ({@code <mask>-s<seed>.png}) and a sheet ({@code <mask>-sheet.png}: mask | samples) out.
+ */
+final class FaceJob {
+    static final Set<String> OPTIONS = Set.of("--samples", "--seed", "--steps", "--sampler", "--cfg", "--checkpoint",
+            "--backend", "--out");
+    static final String OPTIONS_USAGE = """
+              --samples N       images per mask (default 4; seeds S, S+1, ...)
+              --seed S          first seed (default: a random one, printed)
+              --steps K         sampler steps (default 50)
+              --sampler NAME    euler or heun, or one a bundle adds (default euler)
+              --cfg X           classifier-free guidance scale (default 1: none)
+              --checkpoint FILE model weights (safetensors); default: the bundled demo model
+              --backend NAME    compute backend (see sisma info); default: the one in use
+              --out DIR         where the PNGs go""";
+    /** Sheet tiles are scaled up (nearest) to at least this many pixels, so small models stay visible. */
+    static final int MIN_TILE = 256;
+
+    final int samples;
+    final long seed;
+    final int steps;
+    final String sampler;
+    final double cfg;
+    final Path checkpoint;
+    final String backend;
+    final Path out;
+
+    FaceJob(Args a, CommandContext ctx) {
+        samples = a.getInt("--samples", 4);
+        seed = a.has("--seed") ? a.getLong("--seed", 0) : Math.floorMod(System.nanoTime(), 1_000_000L);
+        steps = a.getInt("--steps", 50);
+        sampler = a.get("--sampler", "euler");
+        cfg = a.getDouble("--cfg", 1.0);
+        checkpoint = a.has("--checkpoint") ? ctx.resolve(a.get("--checkpoint", null)) : null;
+        backend = a.get("--backend", null);
+        out = ctx.resolve(a.required("--out"));
+        if (samples < 1 || samples > 256) {
+            throw new dev.sisma.api.cli.UsageException("--samples must be 1..256, got " + samples);
+        }
+        if (steps < 1 || steps > 10_000) {
+            throw new dev.sisma.api.cli.UsageException("--steps must be 1..10000, got " + steps);
+        }
+        if (!(cfg >= 0) || Double.isInfinite(cfg)) {
+            throw new dev.sisma.api.cli.UsageException("--cfg must be a finite number >= 0, got " + cfg);
+        }
+    }
+
+    /** Generates the samples of one mask file and writes them with their sheet; returns the files written. */
+    List<Path> run(Generator generator, Path maskFile, CommandContext ctx) throws IOException {
+        if (!generator.samplers().contains(sampler)) {
+            throw new dev.sisma.api.cli.UsageException("unknown sampler '" + sampler + "'; available: " + generator.samplers());
+        }
+        ImportedMask imported = MaskFiles.read(maskFile);
+        if (imported.fromColour() && imported.farPixels() > 0) {
+            ctx.err().printf("sisma: %s: %d pixels are far from every palette colour; mapped to the nearest class%n",
+                    maskFile, imported.farPixels());
+        }
+        Mask mask = imported.mask();
+        String name = baseName(maskFile);
+        ctx.err().printf("%s: %d sample(s), seed %d, %s %d steps%s%n", name, samples, seed, sampler, steps,
+                cfg == 1.0 ? "" : ", cfg " + cfg);
+        List<GeneratedImage> images = generator.generate(
+                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, checkpoint, backend), progress(ctx.err()));
+        List<Path> written = new java.util.ArrayList<>();
+        for (GeneratedImage img : images) {
+            Path file = out.resolve(name + "-s" + img.seed() + ".png");
+            ImageFiles.writePng(toImage(img), file);
+            written.add(file);
+        }
+        Path sheet = out.resolve(name + "-sheet.png");
+        ImageFiles.writePng(sheet(mask, images), sheet);
+        written.add(sheet);
+        for (Path p : written) {
+            ctx.out().println(p);
+        }
+        return written;
+    }
+
+    static String baseName(Path file) {
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    static BufferedImage toImage(GeneratedImage g) {
+        BufferedImage img = new BufferedImage(g.width(), g.height(), BufferedImage.TYPE_INT_RGB);
+        img.setRGB(0, 0, g.width(), g.height(), g.rgb(), 0, g.width());
+        return img;
+    }
+
+    /** mask | sample 1 | sample 2 | ..., each tile the same size, scaled up nearest-neighbour. */
+    static BufferedImage sheet(Mask mask, List<GeneratedImage> images) {
+        int w = images.isEmpty() ? mask.width() : images.get(0).width();
+        int h = images.isEmpty() ? mask.height() : images.get(0).height();
+        int scale = Math.max(1, (MIN_TILE + h - 1) / h);
+        int tw = w * scale;
+        int th = h * scale;
+        int gap = 4;
+        BufferedImage sheet = new BufferedImage((tw + gap) * (images.size() + 1) - gap, th, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = sheet.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+            g.setColor(java.awt.Color.WHITE);
+            g.fillRect(0, 0, sheet.getWidth(), th);
+            g.drawImage(MaskColours.render(mask), 0, 0, tw, th, null);
+            for (int i = 0; i < images.size(); i++) {
+                g.drawImage(toImage(images.get(i)), (tw + gap) * (i + 1), 0, tw, th, null);
+            }
+        } finally {
+            g.dispose();
+        }
+        return sheet;
+    }
+
+    /** "step 12/50  0.21 s/step  ETA 8 s", rewritten in place on a terminal, one line per tenth otherwise. */
+    static Progress progress(PrintStream err) {
+        boolean tty = System.console() != null;
+        return (done, total, sps) -> {
+            String line = String.format("  step %d/%d  %.3f s/step  ETA %.0f s", done, total, sps, sps * (total - done));
+            if (tty) {
+                err.print("\r" + line + (done == total ? "\n" : ""));
+                err.flush();
+            } else if (done == total || done % Math.max(1, total / 10) == 0) {
+                err.println(line);
+            }
+        };
+    }
+}

@@ -1,0 +1,146 @@
+package dev.sisma.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sisma.api.generate.GeneratedImage;
+import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.Generator;
+import dev.sisma.api.generate.Progress;
+import dev.sisma.api.mask.FaceClass;
+import dev.sisma.api.mask.Mask;
+import dev.sisma.data.mask.MaskFiles;
+
+class GenerateCommandTest {
+    @TempDir
+    Path dir;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    final List<GenerationRequest> requests = new ArrayList<>();
+
+    /** A generator that paints each pixel its class colour plus the seed in the blue low bits: easy to check. */
+    final Generator paintByClass = new Generator() {
+        @Override
+        public List<String> samplers() {
+            return List.of("euler", "heun");
+        }
+
+        @Override
+        public List<GeneratedImage> generate(GenerationRequest r, Progress p) {
+            requests.add(r);
+            Mask m = r.mask().resizeNearest(32, 32);
+            List<GeneratedImage> images = new ArrayList<>();
+            for (int s = 0; s < r.samples(); s++) {
+                int[] rgb = new int[32 * 32];
+                for (int i = 0; i < rgb.length; i++) {
+                    rgb[i] = FaceClass.of(m.classAt(i % 32, i / 32)).rgb() ^ (int) ((r.seed() + s) & 3);
+                }
+                images.add(new GeneratedImage(r.seed() + s, 32, 32, rgb));
+                p.step(s + 1, r.samples(), 0.01);
+            }
+            return images;
+        }
+    };
+
+    int run(Generator g, String... argv) throws Exception {
+        GenerateCommand c = new GenerateCommand();
+        if (g != null) {
+            c.setGenerator(g);
+        }
+        SismaCli cli = new SismaCli("0");
+        cli.addCommand(c);
+        List<String> args = new ArrayList<>(List.of("generate"));
+        args.addAll(List.of(argv));
+        return cli.run(args, new dev.sisma.api.cli.CommandContext() {
+            public PrintStream out() {
+                return new PrintStream(out, true, StandardCharsets.UTF_8);
+            }
+
+            public PrintStream err() {
+                return new PrintStream(err, true, StandardCharsets.UTF_8);
+            }
+
+            public java.io.InputStream in() {
+                return new ByteArrayInputStream(new byte[0]);
+            }
+
+            public Path workingDirectory() {
+                return dir;
+            }
+        });
+    }
+
+    Path faceMask() throws Exception {
+        byte[] c = new byte[64 * 64];
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                c[y * 64 + x] = (byte) (y < 32 ? FaceClass.HAIR.index() : FaceClass.SKIN.index());
+            }
+        }
+        Path p = dir.resolve("face.png");
+        MaskFiles.writeIndex(new Mask(64, 64, c), p);
+        return p;
+    }
+
+    @Test
+    void writesOneFilePerSeedAndASheet() throws Exception {
+        faceMask();
+        assertEquals(0, run(paintByClass, "--mask", "face.png", "--samples", "3", "--seed", "7", "--steps", "9",
+                "--sampler", "heun", "--out", "out"), err.toString());
+        for (int s = 7; s < 10; s++) {
+            BufferedImage img = ImageIO.read(dir.resolve("out/face-s" + s + ".png").toFile());
+            assertEquals(32, img.getWidth());
+            assertEquals(FaceClass.HAIR.rgb() ^ (s & 3), img.getRGB(5, 5) & 0xFFFFFF);
+            assertEquals(FaceClass.SKIN.rgb() ^ (s & 3), img.getRGB(5, 25) & 0xFFFFFF);
+        }
+        BufferedImage sheet = ImageIO.read(dir.resolve("out/face-sheet.png").toFile());
+        assertEquals(256, sheet.getHeight());
+        assertEquals(4 * 256 + 3 * 4, sheet.getWidth());
+        assertEquals(FaceClass.HAIR.rgb(), sheet.getRGB(10, 10) & 0xFFFFFF, "first tile is the mask");
+        GenerationRequest r = requests.get(0);
+        assertEquals(9, r.steps());
+        assertEquals("heun", r.sampler());
+        assertEquals(64, r.mask().width());
+        assertTrue(err.toString().contains("seed 7"), err.toString());
+    }
+
+    @Test
+    void aCorruptMaskIsOneLineAndExitTwo() throws Exception {
+        Files.write(dir.resolve("bad.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0});
+        assertEquals(2, run(paintByClass, "--mask", "bad.png", "--out", "out"));
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(e.startsWith("sisma generate: ") && e.contains("bad.png"), e);
+        assertEquals(1, e.lines().count(), e);
+        assertFalse(Files.exists(dir.resolve("out")), "nothing written for a bad mask");
+    }
+
+    @Test
+    void anUnknownSamplerIsAUsageError() throws Exception {
+        faceMask();
+        assertEquals(2, run(paintByClass, "--mask", "face.png", "--sampler", "ddim", "--out", "out"));
+        assertTrue(err.toString().contains("unknown sampler 'ddim'; available: [euler, heun]"), err.toString());
+    }
+
+    @Test
+    void withoutAGeneratorItSaysWhy() throws Exception {
+        faceMask();
+        assertEquals(1, run(null, "--mask", "face.png", "--out", "out"));
+        assertTrue(err.toString().contains("no face generator is running"), err.toString());
+    }
+}
