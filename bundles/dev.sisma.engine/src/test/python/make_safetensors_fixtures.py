@@ -1,54 +1,18 @@
 #!/usr/bin/python3
 """Writes safetensors fixtures for dev.sisma.engine.io tests from PyTorch tensors.
 
-Debian's python3-torch (1.13) has no `safetensors` package, so the format is written by hand,
-the way the reference writer (safetensors 0.4, `serialize`) lays it out:
-  * 8-byte little-endian header length, then compact JSON (separators ',' and ':'),
-    `__metadata__` first, tensor keys sorted by name, padded with spaces to a multiple of 8;
-  * data sorted by dtype alignment (largest first), then by name, packed without gaps.
+The format is written by hand (safetensors_min.py), laid out as the reference writer does.
 
 Run by hand from the repository root (outputs are committed):
     /usr/bin/python3 bundles/dev.sisma.engine/src/test/python/make_safetensors_fixtures.py
 """
-import json
 import os
-import struct
 
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "resources", "dev", "sisma", "engine", "io")
+from safetensors_min import save_file
 
-DTYPES = {torch.float32: ("F32", 4), torch.float16: ("F16", 2), torch.bfloat16: ("BF16", 2)}
-
-
-def tensor_bytes(t):
-    t = t.contiguous()
-    if t.dtype == torch.bfloat16:  # numpy has no bfloat16: reinterpret the bits
-        return t.view(torch.int16).numpy().tobytes()
-    return t.numpy().tobytes()
-
-
-def save_file(tensors, path, metadata=None):
-    """Minimal safetensors writer (little-endian host assumed, as torch on x86/arm)."""
-    order = sorted(tensors, key=lambda k: (-DTYPES[tensors[k].dtype][1], k))
-    header, blobs, off = {}, [], 0
-    for name in order:
-        b = tensor_bytes(tensors[name])
-        header[name] = {"dtype": DTYPES[tensors[name].dtype][0], "shape": list(tensors[name].shape),
-                        "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    full = {}
-    if metadata:
-        full["__metadata__"] = metadata
-    full.update(sorted(header.items()))
-    h = json.dumps(full, separators=(",", ":")).encode("utf-8")
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "dev", "sisma", "engine", "io")
 
 
 def main():
