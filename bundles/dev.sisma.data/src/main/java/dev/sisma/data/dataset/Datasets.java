@@ -9,6 +9,7 @@ import org.osgi.annotation.versioning.ProviderType;
 
 import dev.sisma.data.internal.DatasetRegistry;
 import dev.sisma.data.internal.CelebAMaskHqProvider;
+import dev.sisma.data.internal.SyntheticProvider;
 
 /**
  * The registered {@link DatasetProvider}s (an OSGi service; reference it from the trainer).
@@ -30,9 +31,9 @@ public interface Datasets {
      */
     Dataset open(String spec, Path workingDirectory, Split split, long seed, Map<String, String> options);
 
-    /** The built-in providers, for use without OSGi. */
+    /** The built-in providers (CelebAMask-HQ and synthetic), for use without OSGi. */
     static Datasets builtIn() {
-        return of(List.of(new CelebAMaskHqProvider()));
+        return of(List.of(new CelebAMaskHqProvider(), new SyntheticProvider()));
     }
 
     /** A registry over the given providers, for use without OSGi. */
