@@ -184,6 +184,10 @@ public final class SafeTensorsWriter {
         Path dir = abs.getParent();
         byte[] header = headerJson().getBytes(StandardCharsets.UTF_8);
         int padded = (header.length + 7) & ~7;
+        if (padded > SafeTensorsFile.MAX_HEADER_BYTES) {
+            throw new SafeTensorsException(abs, null, "header of " + padded + " bytes is larger than readers accept ("
+                    + SafeTensorsFile.MAX_HEADER_BYTES + ")");
+        }
         Path tmp = createTemp(dir, abs.getFileName().toString());
         boolean done = false;
         try {
