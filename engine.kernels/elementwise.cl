@@ -1,0 +1,151 @@
+/* Elementwise kernels: fill, unary (+ backward), affine, broadcasting binary, strided copy, AdamW. */
+
+KERNEL void sk_fill(GLOBAL float *y, long off, long n, float v) {
+    long i = GID(0);
+    if (i < n) y[off + i] = v;
+}
+
+/* Unary op codes: the host maps dev.sisma.engine.spi.UnaryOp onto these. */
+#define SK_NEG 0
+#define SK_EXP 1
+#define SK_LOG 2
+#define SK_SQRT 3
+#define SK_RSQRT 4
+#define SK_ABS 5
+#define SK_SIN 6
+#define SK_COS 7
+#define SK_TANH 8
+#define SK_SIGMOID 9
+#define SK_SILU 10
+#define SK_SOFTPLUS 11
+#define SK_GELU_TANH 12
+#define SK_RELU 13
+#define SK_SQUARE 14
+#define SK_RECIPROCAL 15
+
+#define SK_GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+#define SK_GELU_C 0.044715f
+
+DEVICE float sk_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+DEVICE float sk_unary(int op, float x) {
+    switch (op) {
+    case SK_NEG: return -x;
+    case SK_EXP: return exp(x);
+    case SK_LOG: return log(x);
+    case SK_SQRT: return sqrt(x);
+    case SK_RSQRT: return 1.0f / sqrt(x);
+    case SK_ABS: return fabs(x);
+    case SK_SIN: return sin(x);
+    case SK_COS: return cos(x);
+    case SK_TANH: return tanh(x);
+    case SK_SIGMOID: return sk_sigmoid(x);
+    case SK_SILU: return x * sk_sigmoid(x);
+    case SK_SOFTPLUS: return x > 20.0f ? x : log1p(exp(x));
+    case SK_GELU_TANH: return 0.5f * x * (1.0f + tanh(SK_GELU_K * (x + SK_GELU_C * x * x * x)));
+    case SK_RELU: return x > 0.0f ? x : 0.0f;
+    case SK_SQUARE: return x * x;
+    default: return 1.0f / x; /* SK_RECIPROCAL */
+    }
+}
+
+/* f'(x) for the backward pass. */
+DEVICE float sk_unary_grad(int op, float x) {
+    switch (op) {
+    case SK_NEG: return -1.0f;
+    case SK_EXP: return exp(x);
+    case SK_LOG: return 1.0f / x;
+    case SK_SQRT: return 0.5f / sqrt(x);
+    case SK_RSQRT: return -0.5f / (x * sqrt(x));
+    case SK_ABS: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+    case SK_SIN: return cos(x);
+    case SK_COS: return -sin(x);
+    case SK_TANH: { float t = tanh(x); return 1.0f - t * t; }
+    case SK_SIGMOID: { float s = sk_sigmoid(x); return s * (1.0f - s); }
+    case SK_SILU: { float s = sk_sigmoid(x); return s * (1.0f + x * (1.0f - s)); }
+    case SK_SOFTPLUS: return sk_sigmoid(x);
+    case SK_GELU_TANH: {
+        float t = tanh(SK_GELU_K * (x + SK_GELU_C * x * x * x));
+        return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * SK_GELU_K * (1.0f + 3.0f * SK_GELU_C * x * x);
+    }
+    case SK_RELU: return x > 0.0f ? 1.0f : 0.0f;
+    case SK_SQUARE: return 2.0f * x;
+    default: return -1.0f / (x * x); /* SK_RECIPROCAL */
+    }
+}
+
+KERNEL void sk_unary_fwd(int op, GLOBAL const float *x, GLOBAL float *y, long n) {
+    long i = GID(0);
+    if (i < n) y[i] = sk_unary(op, x[i]);
+}
+
+KERNEL void sk_unary_bwd(int op, GLOBAL const float *x, GLOBAL const float *dy, GLOBAL float *dx, long n) {
+    long i = GID(0);
+    if (i < n) dx[i] = dy[i] * sk_unary_grad(op, x[i]);
+}
+
+KERNEL void sk_affine(GLOBAL const float *x, GLOBAL float *y, long n, float alpha, float beta) {
+    long i = GID(0);
+    if (i < n) y[i] = alpha * x[i] + beta;
+}
+
+#define SK_ADD 0
+#define SK_SUB 1
+#define SK_MUL 2
+#define SK_DIV 3
+#define SK_MAX 4
+#define SK_MIN 5
+
+DEVICE float sk_binary_op(int op, float a, float b) {
+    switch (op) {
+    case SK_ADD: return a + b;
+    case SK_SUB: return a - b;
+    case SK_MUL: return a * b;
+    case SK_DIV: return a / b;
+    case SK_MAX: return a >= b ? a : b;
+    default: return a <= b ? a : b; /* SK_MIN */
+    }
+}
+
+/* out[i] = a[i . sa] op b[i . sb], out contiguous. a or b may be out (each element is read then
+   written by the same work-item). */
+KERNEL void sk_binary(int op, GLOBAL const float *a, GLOBAL const float *b, GLOBAL float *out, sk_strided_t s) {
+    long i = GID(0);
+    if (i >= s.count) return;
+    long r = i, ia = s.offA, ib = s.offB;
+    for (int d = (int) s.rank - 1; d >= 0; d--) {
+        long q = r / s.shape[d], k = r - q * s.shape[d];
+        ia += k * s.sa[d];
+        ib += k * s.sb[d];
+        r = q;
+    }
+    out[s.offO + i] = sk_binary_op(op, a[ia], b[ib]);
+}
+
+/* dst[offO + i . so] = src[offA + i . sa] */
+KERNEL void sk_copy(GLOBAL const float *src, GLOBAL float *dst, sk_strided_t s) {
+    long i = GID(0);
+    if (i >= s.count) return;
+    long r = i, is = s.offA, id = s.offO;
+    for (int d = (int) s.rank - 1; d >= 0; d--) {
+        long q = r / s.shape[d], k = r - q * s.shape[d];
+        is += k * s.sa[d];
+        id += k * s.so[d];
+        r = q;
+    }
+    dst[id] = src[is];
+}
+
+/* torch.optim.AdamW (amsgrad off); bc1 = 1 - beta1^step, bc2 = 1 - beta2^step from the host. */
+KERNEL void sk_adamw(GLOBAL float *p, GLOBAL const float *g, GLOBAL float *m, GLOBAL float *v, long n,
+                     float lr, float beta1, float beta2, float eps, float wd, float bc1, float bc2) {
+    long i = GID(0);
+    if (i >= n) return;
+    float pi = p[i], gi = g[i];
+    pi = pi - lr * wd * pi;
+    float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+    float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+}

@@ -1,0 +1,68 @@
+/* Mamba-1 selective scan, fused, forward and backward (see Backend#selectiveScan).
+ * One work-item per (batch, channel), a sequential loop over positions with the n states in
+ * private memory; neighbouring work-items are neighbouring channels, so the [b, l, e] reads and
+ * writes coalesce and B, C [b, l, n] are broadcast reads.
+ *
+ * Backward, four launches (host side): sk_scan_fwd with states saved to S [b, l, n, e];
+ * dC = sk_weighted_rows(dy, S); sk_scan_bwd (reverse loop, carries dh in private memory, writes
+ * du, ddelta, per-batch partials of dA and dD, and overwrites S[t] with the per-channel dB terms
+ * once h[t] is no longer needed); then dB, dA, dD are sums of the partials (sk_reduce*). */
+#define SK_MAX_STATE 64
+
+KERNEL void sk_scan_fwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a,
+                        GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD,
+                        GLOBAL float *y, GLOBAL float *S, int saveStates, int b, int l, int e, int n) {
+    long g = GID(0);
+    if (g >= (long) b * e) return;
+    int ch = (int) (g % e);
+    long bi = g / e;
+    float h[SK_MAX_STATE], av[SK_MAX_STATE];
+    for (int k = 0; k < n; k++) { h[k] = 0.0f; av[k] = a[(long) ch * n + k]; }
+    float dd = hasD ? d[ch] : 0.0f;
+    for (int t = 0; t < l; t++) {
+        long row = bi * l + t;
+        long at = row * e + ch, bt = row * n;
+        float dt = delta[at], ut = u[at], dtu = dt * ut, acc = 0.0f;
+        for (int k = 0; k < n; k++) {
+            h[k] = exp(dt * av[k]) * h[k] + dtu * bm[bt + k];
+            acc += cm[bt + k] * h[k];
+            if (saveStates) S[(row * n + k) * e + ch] = h[k];
+        }
+        if (!saveStates) y[at] = acc + dd * ut;
+    }
+}
+
+KERNEL void sk_scan_bwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a,
+                        GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD,
+                        GLOBAL const float *dy, GLOBAL float *S, GLOBAL float *du, GLOBAL float *ddelta,
+                        GLOBAL float *daPart, GLOBAL float *ddPart, int b, int l, int e, int n) {
+    long g = GID(0);
+    if (g >= (long) b * e) return;
+    int ch = (int) (g % e);
+    long bi = g / e;
+    float dh[SK_MAX_STATE], av[SK_MAX_STATE], da[SK_MAX_STATE];
+    for (int k = 0; k < n; k++) { dh[k] = 0.0f; da[k] = 0.0f; av[k] = a[(long) ch * n + k]; }
+    float dd = hasD ? d[ch] : 0.0f, dsum = 0.0f;
+    for (int t = l - 1; t >= 0; t--) {
+        long row = bi * l + t;
+        long at = row * e + ch, bt = row * n;
+        float dt = delta[at], ut = u[at], dyt = dy[at];
+        dsum += dyt * ut;
+        float dut = dyt * dd, ddt = 0.0f;
+        for (int k = 0; k < n; k++) {
+            float gk = dh[k] + dyt * cm[bt + k];
+            float dA = exp(dt * av[k]);
+            float hp = t > 0 ? S[((row - 1) * n + k) * e + ch] : 0.0f;
+            float bk = bm[bt + k];
+            ddt += gk * (av[k] * dA * hp + bk * ut);
+            da[k] += gk * dt * dA * hp;
+            dut += gk * dt * bk;
+            S[(row * n + k) * e + ch] = gk * dt * ut; /* this channel's share of dB[b, t, k] */
+            dh[k] = gk * dA;
+        }
+        du[at] = dut;
+        ddelta[at] = ddt;
+    }
+    for (int k = 0; k < n; k++) daPart[g * n + k] = da[k];
+    ddPart[g] = dsum;
+}

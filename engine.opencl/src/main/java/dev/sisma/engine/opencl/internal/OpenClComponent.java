@@ -1,0 +1,107 @@
+package dev.sisma.engine.opencl.internal;
+
+import java.util.Dictionary;
+import java.util.Hashtable;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.engine.spi.UnavailableBackend;
+
+/**
+ * Probes for an OpenCL device when activated and registers either the {@link Backend} (name
+ * "opencl") or, when there is no usable device, an {@link UnavailableBackend} whose one-line
+ * reason {@code sisma info} prints (no ICD loader, no platform, no device, a bad configured
+ * index, a kernel build failure with the first lines of its log).
+ *
+ * <p>Ranking by device type: a GPU registers with {@code service.ranking} {@value #RANK_GPU}, so
+ * it wins over the CPU backend (ranking 0); a CPU device (PoCL) or any other device registers
+ * with {@value #RANK_OTHER}: on a CPU the pure-Java backend is faster (see docs/benchmarks.md),
+ * so OpenCL there is only used when chosen by name ({@code preferred = opencl}).
+ *
+ * <p>Configuration (PID {@value #PID}): {@code platform} and {@code device} indices in clinfo -l
+ * order; -1 (the default) picks the first GPU of any platform, else the first device. A change
+ * re-activates the component, which closes the old device and opens the new one.
+ */
+@Component(configurationPid = OpenClComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {},
+        immediate = true)
+@Designate(ocd = OpenClComponent.Config.class)
+public final class OpenClComponent {
+    public static final String PID = "dev.sisma.engine.opencl";
+    static final int RANK_GPU = 20;
+    static final int RANK_OTHER = -10;
+
+    @ObjectClassDefinition(name = "sisma OpenCL backend")
+    public @interface Config {
+        @AttributeDefinition(description = "OpenCL platform index (clinfo -l order); -1: automatic (first GPU, else first device)")
+        int platform() default -1;
+
+        @AttributeDefinition(description = "device index within the platform; -1: automatic")
+        int device() default -1;
+    }
+
+    private final OpenClBackend backend;
+    private final ServiceRegistration<?> registration;
+
+    @Activate
+    public OpenClComponent(BundleContext context, Config config) {
+        OpenClBackend opened = null;
+        String reason;
+        try {
+            opened = OpenClBackend.open(config.platform(), config.device());
+            reason = null;
+        } catch (ClRuntime.Unavailable e) {
+            reason = e.getMessage();
+        } catch (LinkageError e) {
+            // JOCL's native library or the ICD loader could not be loaded (ExceptionInInitializerError included)
+            reason = "no OpenCL ICD loader (libOpenCL.so.1): install ocl-icd-libopencl1 and a driver, e.g. pocl-opencl-icd ("
+                    + e + ")";
+        } catch (RuntimeException e) {
+            reason = "OpenCL probe failed: " + e.getMessage();
+        }
+        backend = opened;
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put(Backend.NAME_PROPERTY, "opencl");
+        if (opened != null) {
+            props.put(Constants.SERVICE_RANKING, opened.isGpu() ? RANK_GPU : RANK_OTHER);
+            registration = context.registerService(Backend.class, opened, props);
+        } else {
+            String why = reason.replace('\n', ' ');
+            registration = context.registerService(UnavailableBackend.class, new UnavailableBackend() {
+                @Override
+                public String name() {
+                    return "opencl";
+                }
+
+                @Override
+                public String reason() {
+                    return why;
+                }
+
+                @Override
+                public String toString() {
+                    return "opencl unavailable: " + why;
+                }
+            }, props);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        try {
+            registration.unregister();
+        } catch (IllegalStateException alreadyGone) {
+            // the bundle is stopping and the framework unregistered it
+        }
+        if (backend != null) backend.close();
+    }
+}
