@@ -253,7 +253,9 @@ public final class ImageFiles {
                 // A JPEG cut short decodes with a warning ("Premature end of JPEG file") and grey rows.
                 r.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage img = r.read(0);
-                if (!warnings.isEmpty()) {
+                // Only JPEG: a PNG's structure is already verified chunk by chunk, and its reader also
+                // warns about harmless ancillary chunks.
+                if (h.format() == Format.JPEG && !warnings.isEmpty()) {
                     throw new InputException(file + ": corrupt or truncated " + what + " (" + warnings.get(0) + ")");
                 }
                 if (img.getWidth() != h.width() || img.getHeight() != h.height()) {
