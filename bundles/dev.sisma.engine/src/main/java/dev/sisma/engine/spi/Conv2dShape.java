@@ -8,7 +8,7 @@ public record Conv2dShape(int n, int cin, int h, int w, int cout, int kh, int kw
     public Conv2dShape {
         if (n <= 0 || cin <= 0 || h <= 0 || w <= 0 || cout <= 0 || kh <= 0 || kw <= 0 || stride <= 0 || padding < 0)
             throw new IllegalArgumentException("bad conv2d geometry " + this);
-        if (outH() <= 0 || outW() <= 0)
+        if (h + 2 * padding < kh || w + 2 * padding < kw) // fields are not assigned yet in a compact constructor
             throw new IllegalArgumentException("conv2d kernel larger than the padded input: " + this);
     }
 

@@ -1,0 +1,216 @@
+package dev.sisma.engine.cpu.internal;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM in the BLIS style: for each KC-deep slice of k, op(B) is packed into
+ * NR-wide column panels (shared by all threads), each task packs an MC x KC block of op(A) into
+ * MR-high row panels (in its own scratch) and runs an MR x NR register-blocked micro-kernel
+ * (MR rows x 2 vectors of FMA accumulators) over every panel pair. Work is split over
+ * (row blocks x column-panel groups) so that even m = 256 keeps every thread busy.
+ * Packing absorbs both transposes, so the micro-kernel sees one layout.
+ */
+public final class Gemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    /** Micro-tile: MR rows x NR columns; 12 accumulators fit the 16 AVX2 and 32 AVX-512 registers. */
+    static final int MR = 6, NR = 2 * V;
+    /** KC x NR B panel (32 KB at AVX-512) stays in L1, MC x KC A block (96 KB) in L2. */
+    static final int KC = 256, MC = 96;
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
+
+    private Gemm() {}
+
+    private static float[] scratch(int slot, int size) {
+        float[][] s = SCRATCH.get();
+        if (s[slot] == null || s[slot].length < size) s[slot] = new float[Math.max(size, 1024)];
+        return s[slot];
+    }
+
+    public static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
+                            float alpha, MemorySegment a, long strideA, MemorySegment b, long strideB,
+                            float beta, MemorySegment c, MemorySegment bias) {
+        for (int p = 0; p < batch; p++) {
+            long ao = p * strideA, bo = p * strideB, co = (long) p * m * n;
+            initC(par, m, n, beta, c, co, bias);
+            if (k == 0 || alpha == 0f) continue;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                multiply(par, ta, tb, m, n, k, pc, kc, alpha, a, ao, b, bo, c, co);
+            }
+        }
+    }
+
+    /** C = beta C + bias (C not read when beta is 0). */
+    private static void initC(Parallel par, int m, int n, float beta, MemorySegment c, long co, MemorySegment bias) {
+        int tasks = par.tasks((long) m * n, 1 << 15);
+        par.run(tasks, t -> {
+            int r0 = (int) ((long) m * t / tasks), r1 = (int) ((long) m * (t + 1) / tasks);
+            for (int i = r0; i < r1; i++) {
+                long row = (co + (long) i * n) * 4;
+                int j = 0;
+                for (; j <= n - V; j += V) {
+                    FloatVector v = beta == 0f ? FloatVector.zero(S) : FloatVector.fromMemorySegment(S, c, row + j * 4L, LE).mul(beta);
+                    if (bias != null) v = v.add(FloatVector.fromMemorySegment(S, bias, j * 4L, LE));
+                    v.intoMemorySegment(c, row + j * 4L, LE);
+                }
+                for (; j < n; j++) {
+                    float v = beta == 0f ? 0f : beta * c.get(F, row + j * 4L);
+                    if (bias != null) v += bias.get(F, j * 4L);
+                    c.set(F, row + j * 4L, v);
+                }
+            }
+        });
+    }
+
+    /** C += alpha op(A)[:, pc:pc+kc] op(B)[pc:pc+kc, :]. */
+    private static void multiply(Parallel par, boolean ta, boolean tb, int m, int n, int k, int pc, int kc,
+                                 float alpha, MemorySegment a, long ao, MemorySegment b, long bo,
+                                 MemorySegment c, long co) {
+        int panels = (n + NR - 1) / NR;
+        float[] bp = scratch(0, panels * kc * NR);
+        int packTasks = par.tasks((long) panels * kc * NR, 1 << 16);
+        par.run(packTasks, t -> {
+            int p0 = panels * t / packTasks, p1 = panels * (t + 1) / packTasks;
+            for (int jp = p0; jp < p1; jp++) packB(tb, n, k, pc, kc, b, bo, jp, bp);
+        });
+        int mBlocks = (m + MC - 1) / MC;
+        int groups = 1;
+        if (par.threads() > 1) {
+            int want = 4 * par.threads();
+            groups = Math.max(1, Math.min(panels, (want + mBlocks - 1) / mBlocks));
+        }
+        int g = groups;
+        long work = 2L * m * n * kc;
+        int tasks = work < 2_000_000 ? 1 : mBlocks * g; // tiny products: one task, no fork cost
+        par.run(tasks == 1 ? 1 : tasks, t -> {
+            if (tasks == 1) { block(ta, m, n, k, pc, kc, alpha, a, ao, bp, c, co, 0, m, 0, panels); return; }
+            int ib = t / g, gi = t % g;
+            int i0 = ib * MC, i1 = Math.min(m, i0 + MC);
+            block(ta, m, n, k, pc, kc, alpha, a, ao, bp, c, co, i0, i1, panels * gi / g, panels * (gi + 1) / g);
+        });
+    }
+
+    /** Rows [i0, i1) (in MC chunks) against panels [j0, j1). */
+    private static void block(boolean ta, int m, int n, int k, int pc, int kc, float alpha, MemorySegment a, long ao,
+                              float[] bp, MemorySegment c, long co, int i0, int i1, int j0, int j1) {
+        float[] ap = scratch(1, ((MC + MR - 1) / MR) * MR * kc);
+        float[] tile = scratch(2, MR * NR);
+        for (int ib = i0; ib < i1; ib += MC) {
+            int mc = Math.min(MC, i1 - ib);
+            packA(ta, m, k, pc, kc, a, ao, ib, mc, ap);
+            for (int jp = j0; jp < j1; jp++) {
+                int jc = jp * NR, nr = Math.min(NR, n - jc);
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    kernel(kc, ap, ir * kc, bp, jp * kc * NR, alpha, c, co + (long) (ib + ir) * n + jc, n, mr, nr, tile);
+                }
+            }
+        }
+    }
+
+    /** Panel jp of op(B): bp[(jp kc + p) NR + jj] = op(B)[pc + p, jp NR + jj], zero beyond n. */
+    private static void packB(boolean tb, int n, int k, int pc, int kc, MemorySegment b, long bo, int jp, float[] bp) {
+        int j0 = jp * NR, nr = Math.min(NR, n - j0), base = jp * kc * NR;
+        if (!tb) { // B [k, n] row-major: NR contiguous values per p
+            for (int p = 0; p < kc; p++) {
+                int d = base + p * NR;
+                MemorySegment.copy(b, F, (bo + (long) (pc + p) * n + j0) * 4, bp, d, nr);
+                for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
+            }
+        } else { // B stored [n, k] (Linear weights): row j gives kc contiguous values
+            for (int jj = 0; jj < NR; jj++) {
+                if (jj < nr) {
+                    long src = (bo + (long) (j0 + jj) * k + pc) * 4;
+                    for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = b.get(F, src + p * 4L);
+                } else {
+                    for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Rows [i0, i0+mc) of op(A) into MR-high panels: ap[(ir/MR) kc MR + p MR + ii], zero-padded. */
+    private static void packA(boolean ta, int m, int k, int pc, int kc, MemorySegment a, long ao, int i0, int mc, float[] ap) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir), base = ir * kc;
+            if (!ta) { // A [m, k]
+                for (int ii = 0; ii < MR; ii++) {
+                    if (ii < mr) {
+                        long src = (ao + (long) (i0 + ir + ii) * k + pc) * 4;
+                        for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = a.get(F, src + p * 4L);
+                    } else {
+                        for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = 0f;
+                    }
+                }
+            } else { // A stored [k, m]
+                for (int p = 0; p < kc; p++) {
+                    long src = (ao + (long) (pc + p) * m + i0 + ir) * 4;
+                    int d = base + p * MR;
+                    MemorySegment.copy(a, F, src, ap, d, mr);
+                    for (int ii = mr; ii < MR; ii++) ap[d + ii] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * The micro-kernel: C[MR x NR tile] += alpha * Apanel (MR x kc) * Bpanel (kc x NR).
+     * 12 vector accumulators; one broadcast and two vector loads per row and k-step.
+     */
+    private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float alpha,
+                               MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                    c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bi + p * NR, ao = ai + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V);
+            FloatVector x = FloatVector.broadcast(S, ap[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        if (mr == MR && nr == NR) {
+            long row = cIndex * 4, ld = (long) ldc * 4;
+            store(c, row, c00, c01, alpha); row += ld;
+            store(c, row, c10, c11, alpha); row += ld;
+            store(c, row, c20, c21, alpha); row += ld;
+            store(c, row, c30, c31, alpha); row += ld;
+            store(c, row, c40, c41, alpha); row += ld;
+            store(c, row, c50, c51, alpha);
+            return;
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V);
+        for (int r = 0; r < mr; r++) {
+            long row = (cIndex + (long) r * ldc) * 4;
+            for (int j = 0; j < nr; j++) c.set(F, row + j * 4L, c.get(F, row + j * 4L) + alpha * tile[r * NR + j]);
+        }
+    }
+
+    private static void store(MemorySegment c, long off, FloatVector v0, FloatVector v1, float alpha) {
+        FloatVector.fromMemorySegment(S, c, off, LE).add(v0.mul(alpha)).intoMemorySegment(c, off, LE);
+        long off1 = off + V * 4L;
+        FloatVector.fromMemorySegment(S, c, off1, LE).add(v1.mul(alpha)).intoMemorySegment(c, off1, LE);
+    }
+}

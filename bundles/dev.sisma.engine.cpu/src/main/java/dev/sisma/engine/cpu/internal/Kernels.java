@@ -1,0 +1,454 @@
+package dev.sisma.engine.cpu.internal;
+
+import static dev.sisma.engine.cpu.internal.Elementwise.F;
+import static dev.sisma.engine.cpu.internal.Elementwise.LE;
+import static dev.sisma.engine.cpu.internal.Elementwise.S;
+import static dev.sisma.engine.cpu.internal.Elementwise.V;
+
+import java.lang.foreign.MemorySegment;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import dev.sisma.engine.spi.Conv2dShape;
+import dev.sisma.engine.spi.Philox;
+import dev.sisma.engine.spi.ReduceOp;
+
+/**
+ * Reductions, normalisations, convolutions, indexing, AdamW and random numbers. Row-parallel;
+ * statistics accumulate in double (rows up to a few thousand elements: cheap, and float32-exact
+ * results whatever the row length).
+ */
+public final class Kernels {
+    private Kernels() {}
+
+    private static float get(MemorySegment s, long i) { return s.get(F, i * 4); }
+
+    private static void set(MemorySegment s, long i, float v) { s.set(F, i * 4, v); }
+
+    /** Runs rows [0, rows) in parallel chunks of about minWork elements. */
+    private static void rows(Parallel par, long rows, long perRow, RowBody body) {
+        int tasks = par.tasks(rows * Math.max(1, perRow), 1 << 14);
+        tasks = (int) Math.min(tasks, rows);
+        int tf = tasks;
+        par.run(tasks, t -> {
+            long r0 = rows * t / tf, r1 = rows * (t + 1) / tf;
+            for (long r = r0; r < r1; r++) body.row(r);
+        });
+    }
+
+    @FunctionalInterface
+    interface RowBody { void row(long r); }
+
+    // ------------------------------------------------------------------ reduce
+
+    public static void reduce(Parallel par, ReduceOp op, MemorySegment x, MemorySegment y, int outer, int axis, int inner) {
+        if (inner == 1) {
+            rows(par, outer, axis, o -> {
+                long base = o * axis;
+                if (op == ReduceOp.MAX) {
+                    float m = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < axis; j++) m = Math.max(m, get(x, base + j));
+                    set(y, o, m);
+                } else {
+                    FloatVector acc = FloatVector.zero(S);
+                    int j = 0;
+                    for (; j + V <= axis; j += V) acc = acc.add(FloatVector.fromMemorySegment(S, x, (base + j) * 4, LE));
+                    double s = acc.reduceLanes(VectorOperators.ADD);
+                    for (; j < axis; j++) s += get(x, base + j);
+                    set(y, o, (float) (op == ReduceOp.MEAN ? s / axis : s));
+                }
+            });
+            return;
+        }
+        // rows of y: vectorise along inner, walk the axis
+        rows(par, outer, (long) axis * inner, o -> {
+            long yb = o * inner;
+            for (int i = 0; i < inner; i += 0) {
+                int w = Math.min(V, inner - i);
+                var mask = w == V ? null : S.indexInRange(0, w);
+                FloatVector acc = op == ReduceOp.MAX ? FloatVector.broadcast(S, Float.NEGATIVE_INFINITY) : FloatVector.zero(S);
+                for (int j = 0; j < axis; j++) {
+                    long off = ((o * axis + j) * inner + i) * 4;
+                    FloatVector v = mask == null ? FloatVector.fromMemorySegment(S, x, off, LE) : FloatVector.fromMemorySegment(S, x, off, LE, mask);
+                    acc = op == ReduceOp.MAX ? acc.max(v) : acc.add(v);
+                }
+                if (op == ReduceOp.MEAN) acc = acc.mul(1f / axis);
+                if (mask == null) acc.intoMemorySegment(y, (yb + i) * 4, LE); else acc.intoMemorySegment(y, (yb + i) * 4, LE, mask);
+                i += w;
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ softmax
+
+    public static void softmax(Parallel par, MemorySegment x, MemorySegment y, int rowsN, int cols) {
+        rows(par, rowsN, cols, r -> {
+            long b = r * cols;
+            float m = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < cols; j++) m = Math.max(m, get(x, b + j));
+            double s = 0;
+            for (int j = 0; j < cols; j++) { float e = (float) Math.exp(get(x, b + j) - m); set(y, b + j, e); s += e; }
+            float inv = (float) (1 / s);
+            for (int j = 0; j < cols; j++) set(y, b + j, get(y, b + j) * inv);
+        });
+    }
+
+    public static void softmaxBackward(Parallel par, MemorySegment y, MemorySegment dy, MemorySegment dx, int rowsN, int cols) {
+        rows(par, rowsN, cols, r -> {
+            long b = r * cols;
+            double dot = 0;
+            for (int j = 0; j < cols; j++) dot += get(dy, b + j) * get(y, b + j);
+            for (int j = 0; j < cols; j++) set(dx, b + j, (float) (get(y, b + j) * (get(dy, b + j) - dot)));
+        });
+    }
+
+    // ------------------------------------------------------------------ layer norm
+
+    public static void layerNorm(Parallel par, MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment y,
+                                 MemorySegment mean, MemorySegment rstd, int rowsN, int cols, float eps) {
+        rows(par, rowsN, cols, r -> {
+            long b = r * cols;
+            double s = 0, ss = 0;
+            for (int j = 0; j < cols; j++) s += get(x, b + j);
+            double mu = s / cols;
+            for (int j = 0; j < cols; j++) { double d = get(x, b + j) - mu; ss += d * d; }
+            float rs = (float) (1 / Math.sqrt(ss / cols + eps)), m = (float) mu;
+            set(mean, r, m);
+            set(rstd, r, rs);
+            for (int j = 0; j < cols; j++) {
+                float v = (get(x, b + j) - m) * rs;
+                if (gamma != null) v = v * get(gamma, j) + (beta == null ? 0f : get(beta, j));
+                else if (beta != null) v += get(beta, j);
+                set(y, b + j, v);
+            }
+        });
+    }
+
+    public static void layerNormBackward(Parallel par, MemorySegment x, MemorySegment gamma, MemorySegment mean, MemorySegment rstd,
+                                         MemorySegment dy, MemorySegment dx, MemorySegment dgamma, MemorySegment dbeta,
+                                         int rowsN, int cols) {
+        rows(par, rowsN, cols, r -> {
+            long b = r * cols;
+            float m = get(mean, r), rs = get(rstd, r);
+            double s1 = 0, s2 = 0;
+            for (int j = 0; j < cols; j++) {
+                double g = get(dy, b + j) * (gamma == null ? 1f : get(gamma, j));
+                s1 += g;
+                s2 += g * (get(x, b + j) - m) * rs;
+            }
+            float a1 = (float) (s1 / cols), a2 = (float) (s2 / cols);
+            for (int j = 0; j < cols; j++) {
+                float g = get(dy, b + j) * (gamma == null ? 1f : get(gamma, j));
+                float xh = (get(x, b + j) - m) * rs;
+                set(dx, b + j, rs * (g - a1 - xh * a2));
+            }
+        });
+        if (dgamma != null || dbeta != null) {
+            // column sums: parallel over column chunks so no two tasks write the same value
+            int tasks = Math.min(par.tasks((long) rowsN * cols, 1 << 14), Math.max(1, cols / 16));
+            par.run(tasks, t -> {
+                int c0 = (int) ((long) cols * t / tasks), c1 = (int) ((long) cols * (t + 1) / tasks);
+                double[] sg = new double[c1 - c0], sb = new double[c1 - c0];
+                for (int r = 0; r < rowsN; r++) {
+                    long b = (long) r * cols;
+                    float m = get(mean, r), rs = get(rstd, r);
+                    for (int j = c0; j < c1; j++) {
+                        float g = get(dy, b + j);
+                        sg[j - c0] += g * (get(x, b + j) - m) * rs;
+                        sb[j - c0] += g;
+                    }
+                }
+                for (int j = c0; j < c1; j++) {
+                    if (dgamma != null) set(dgamma, j, (float) sg[j - c0]);
+                    if (dbeta != null) set(dbeta, j, (float) sb[j - c0]);
+                }
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ group norm
+
+    public static void groupNorm(Parallel par, MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment y,
+                                 MemorySegment mean, MemorySegment rstd, int n, int c, int hw, int groups, float eps) {
+        int cg = c / groups;
+        long len = (long) cg * hw;
+        rows(par, (long) n * groups, len, r -> {
+            long b = r * len; // group r = (sample, group) is contiguous in NCHW
+            double s = 0, ss = 0;
+            for (long j = 0; j < len; j++) s += get(x, b + j);
+            double mu = s / len;
+            for (long j = 0; j < len; j++) { double d = get(x, b + j) - mu; ss += d * d; }
+            float rs = (float) (1 / Math.sqrt(ss / len + eps)), m = (float) mu;
+            set(mean, r, m);
+            set(rstd, r, rs);
+            int g = (int) (r % groups);
+            for (int ch = 0; ch < cg; ch++) {
+                int cc = g * cg + ch;
+                float ga = gamma == null ? 1f : get(gamma, cc), be = beta == null ? 0f : get(beta, cc);
+                long o = b + (long) ch * hw;
+                for (int p = 0; p < hw; p++) set(y, o + p, (get(x, o + p) - m) * rs * ga + be);
+            }
+        });
+    }
+
+    public static void groupNormBackward(Parallel par, MemorySegment x, MemorySegment gamma, MemorySegment mean, MemorySegment rstd,
+                                         MemorySegment dy, MemorySegment dx, MemorySegment dgamma, MemorySegment dbeta,
+                                         int n, int c, int hw, int groups) {
+        int cg = c / groups;
+        long len = (long) cg * hw;
+        rows(par, (long) n * groups, len, r -> {
+            long b = r * len;
+            float m = get(mean, r), rs = get(rstd, r);
+            int g = (int) (r % groups);
+            double s1 = 0, s2 = 0;
+            for (int ch = 0; ch < cg; ch++) {
+                float ga = gamma == null ? 1f : get(gamma, g * cg + ch);
+                long o = b + (long) ch * hw;
+                for (int p = 0; p < hw; p++) {
+                    double gg = get(dy, o + p) * ga;
+                    s1 += gg;
+                    s2 += gg * (get(x, o + p) - m) * rs;
+                }
+            }
+            float a1 = (float) (s1 / len), a2 = (float) (s2 / len);
+            for (int ch = 0; ch < cg; ch++) {
+                float ga = gamma == null ? 1f : get(gamma, g * cg + ch);
+                long o = b + (long) ch * hw;
+                for (int p = 0; p < hw; p++) {
+                    float xh = (get(x, o + p) - m) * rs;
+                    set(dx, o + p, rs * (get(dy, o + p) * ga - a1 - xh * a2));
+                }
+            }
+        });
+        if (dgamma != null || dbeta != null) {
+            rows(par, c, (long) n * hw, cc -> {
+                int g = (int) (cc / cg);
+                double sg = 0, sb = 0;
+                for (int s = 0; s < n; s++) {
+                    long o = ((long) s * c + cc) * hw;
+                    float m = get(mean, (long) s * groups + g), rs = get(rstd, (long) s * groups + g);
+                    for (int p = 0; p < hw; p++) {
+                        float d = get(dy, o + p);
+                        sg += d * (get(x, o + p) - m) * rs;
+                        sb += d;
+                    }
+                }
+                if (dgamma != null) set(dgamma, cc, (float) sg);
+                if (dbeta != null) set(dbeta, cc, (float) sb);
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ conv2d (im2col + GEMM)
+
+    /** cols [cin kh kw, outH outW] of sample s. */
+    static void im2col(Parallel par, MemorySegment x, long xo, Conv2dShape g, MemorySegment cols) {
+        int oh = g.outH(), ow = g.outW(), kk = g.kh() * g.kw();
+        rows(par, (long) g.cin() * kk, (long) oh * ow, row -> {
+            int ci = (int) (row / kk), ky = (int) (row % kk) / g.kw(), kx = (int) (row % kk) % g.kw();
+            long base = row * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                int iy = oy * g.stride() - g.padding() + ky;
+                for (int ox = 0; ox < ow; ox++) {
+                    int ix = ox * g.stride() - g.padding() + kx;
+                    float v = iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w() ? get(x, xo + ((long) ci * g.h() + iy) * g.w() + ix) : 0f;
+                    set(cols, base + (long) oy * ow + ox, v);
+                }
+            }
+        });
+    }
+
+    /** dx[sample] = col2im(cols): the adjoint of im2col (parallel over input channels: no write conflicts). */
+    static void col2im(Parallel par, MemorySegment cols, Conv2dShape g, MemorySegment dx, long xo) {
+        int oh = g.outH(), ow = g.outW(), kk = g.kh() * g.kw();
+        rows(par, g.cin(), (long) kk * oh * ow, ci -> {
+            long plane = xo + ci * g.h() * (long) g.w();
+            for (long p = 0; p < (long) g.h() * g.w(); p++) set(dx, plane + p, 0f);
+            for (int k = 0; k < kk; k++) {
+                int ky = k / g.kw(), kx = k % g.kw();
+                long base = (ci * kk + k) * (long) oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int iy = oy * g.stride() - g.padding() + ky;
+                    if (iy < 0 || iy >= g.h()) continue;
+                    for (int ox = 0; ox < ow; ox++) {
+                        int ix = ox * g.stride() - g.padding() + kx;
+                        if (ix < 0 || ix >= g.w()) continue;
+                        long d = plane + (long) iy * g.w() + ix;
+                        set(dx, d, get(dx, d) + get(cols, base + (long) oy * ow + ox));
+                    }
+                }
+            }
+        });
+    }
+
+    public static void conv2d(Parallel par, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y, Conv2dShape g) {
+        int kdim = g.cin() * g.kh() * g.kw(), hw = g.outH() * g.outW();
+        CpuBuffer cols = CpuBuffer.allocate((long) kdim * hw);
+        try {
+            for (int s = 0; s < g.n(); s++) {
+                im2col(par, x, (long) s * g.cin() * g.h() * g.w(), g, cols.seg);
+                MemorySegment ys = y.asSlice((long) s * g.cout() * hw * 4, (long) g.cout() * hw * 4);
+                Gemm.gemm(par, false, false, 1, g.cout(), hw, kdim, 1f, w, 0, cols.seg, 0, 0f, ys, null);
+                if (bias != null) {
+                    rows(par, g.cout(), hw, co -> {
+                        float bv = get(bias, co);
+                        for (int p = 0; p < hw; p++) set(ys, co * hw + p, get(ys, co * hw + p) + bv);
+                    });
+                }
+            }
+        } finally {
+            cols.close();
+        }
+    }
+
+    public static void conv2dBackwardInput(Parallel par, MemorySegment dy, MemorySegment w, MemorySegment dx, Conv2dShape g) {
+        int kdim = g.cin() * g.kh() * g.kw(), hw = g.outH() * g.outW();
+        CpuBuffer cols = CpuBuffer.allocate((long) kdim * hw);
+        try {
+            for (int s = 0; s < g.n(); s++) {
+                MemorySegment dys = dy.asSlice((long) s * g.cout() * hw * 4, (long) g.cout() * hw * 4);
+                Gemm.gemm(par, true, false, 1, kdim, hw, g.cout(), 1f, w, 0, dys, 0, 0f, cols.seg, null);
+                col2im(par, cols.seg, g, dx, (long) s * g.cin() * g.h() * g.w());
+            }
+        } finally {
+            cols.close();
+        }
+    }
+
+    public static void conv2dBackwardWeight(Parallel par, MemorySegment x, MemorySegment dy, MemorySegment dw, MemorySegment dbias, Conv2dShape g) {
+        int kdim = g.cin() * g.kh() * g.kw(), hw = g.outH() * g.outW();
+        CpuBuffer cols = CpuBuffer.allocate((long) kdim * hw);
+        try {
+            for (int s = 0; s < g.n(); s++) {
+                im2col(par, x, (long) s * g.cin() * g.h() * g.w(), g, cols.seg);
+                MemorySegment dys = dy.asSlice((long) s * g.cout() * hw * 4, (long) g.cout() * hw * 4);
+                Gemm.gemm(par, false, true, 1, g.cout(), kdim, hw, 1f, dys, 0, cols.seg, 0, s == 0 ? 0f : 1f, dw, null);
+            }
+        } finally {
+            cols.close();
+        }
+        if (dbias != null) {
+            rows(par, g.cout(), (long) g.n() * hw, co -> {
+                double sum = 0;
+                for (int s = 0; s < g.n(); s++) {
+                    long o = ((long) s * g.cout() + co) * hw;
+                    for (int p = 0; p < hw; p++) sum += get(dy, o + p);
+                }
+                set(dbias, co, (float) sum);
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ depthwise causal conv1d, [B, L, C]
+
+    public static void dwConv1d(Parallel par, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y, int b, int l, int c, int k) {
+        rows(par, (long) b * l, c * (long) k, r -> {
+            int t = (int) (r % l);
+            long bb = r - t; // first row of this sequence
+            for (int ch = 0; ch < c; ch++) {
+                float acc = bias == null ? 0f : get(bias, ch);
+                for (int j = 0; j < k; j++) {
+                    int src = t - (k - 1) + j;
+                    if (src >= 0) acc += get(w, (long) ch * k + j) * get(x, (bb + src) * c + ch);
+                }
+                set(y, r * c + ch, acc);
+            }
+        });
+    }
+
+    public static void dwConv1dBackward(Parallel par, MemorySegment x, MemorySegment w, MemorySegment dy, MemorySegment dx,
+                                        MemorySegment dw, MemorySegment dbias, int b, int l, int c, int k) {
+        // dx[t] = sum_j w[j] dy[t + (k-1) - j]
+        rows(par, (long) b * l, c * (long) k, r -> {
+            int t = (int) (r % l);
+            long bb = r - t;
+            for (int ch = 0; ch < c; ch++) {
+                float acc = 0f;
+                for (int j = 0; j < k; j++) {
+                    int dst = t + (k - 1) - j;
+                    if (dst < l) acc += get(w, (long) ch * k + j) * get(dy, (bb + dst) * c + ch);
+                }
+                set(dx, r * c + ch, acc);
+            }
+        });
+        // dw, dbias: per channel over all (b, t): parallel over channel chunks
+        int tasks = Math.min(par.tasks((long) b * l * c * k, 1 << 14), Math.max(1, c / 8));
+        par.run(tasks, task -> {
+            int c0 = (int) ((long) c * task / tasks), c1 = (int) ((long) c * (task + 1) / tasks);
+            double[] sw = new double[(c1 - c0) * k], sb = new double[c1 - c0];
+            for (int bi = 0; bi < b; bi++)
+                for (int t = 0; t < l; t++) {
+                    long row = (long) bi * l + t;
+                    for (int ch = c0; ch < c1; ch++) {
+                        float g = get(dy, row * c + ch);
+                        sb[ch - c0] += g;
+                        for (int j = 0; j < k; j++) {
+                            int src = t - (k - 1) + j;
+                            if (src >= 0) sw[(ch - c0) * k + j] += g * get(x, ((long) bi * l + src) * c + ch);
+                        }
+                    }
+                }
+            for (int ch = c0; ch < c1; ch++) {
+                for (int j = 0; j < k; j++) set(dw, (long) ch * k + j, (float) sw[(ch - c0) * k + j]);
+                if (dbias != null) set(dbias, ch, (float) sb[ch - c0]);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ gather / scatter
+
+    public static void gather(Parallel par, MemorySegment src, MemorySegment dst, int outer, int axis, int inner, int[] index) {
+        int n = index.length;
+        rows(par, (long) outer * n, inner, r -> {
+            long o = r / n;
+            int i = (int) (r % n);
+            MemorySegment.copy(src, ((o * axis + index[i]) * inner) * 4, dst, r * inner * 4, inner * 4L);
+        });
+    }
+
+    public static void scatterAdd(Parallel par, MemorySegment src, MemorySegment dst, int outer, int axis, int inner, int[] index) {
+        // parallel over outer only: repeated indices in one row of `outer` stay in one task
+        rows(par, outer, (long) index.length * inner, o -> {
+            for (int i = 0; i < index.length; i++) {
+                long s = (o * index.length + i) * inner, d = (o * axis + index[i]) * inner;
+                for (int j = 0; j < inner; j++) set(dst, d + j, get(dst, d + j) + get(src, s + j));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ AdamW
+
+    public static void adamw(Parallel par, MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long count,
+                             float lr, float b1, float b2, float eps, float wd, long step) {
+        float bc1 = (float) (1 - Math.pow(b1, step)), bc2 = (float) (1 - Math.pow(b2, step));
+        float decay = 1 - lr * wd, stepSize = lr / bc1, ib2 = (float) (1 / Math.sqrt(bc2));
+        int tasks = par.tasks(count, 1 << 15);
+        par.run(tasks, t -> {
+            long i0 = count * t / tasks, i1 = count * (t + 1) / tasks;
+            for (long i = i0; i < i1; i++) {
+                float gi = get(g, i);
+                float mi = b1 * get(m, i) + (1 - b1) * gi;
+                float vi = b2 * get(v, i) + (1 - b2) * gi * gi;
+                set(m, i, mi);
+                set(v, i, vi);
+                float pi = get(p, i) * decay;
+                set(p, i, pi - stepSize * mi / ((float) Math.sqrt(vi) * ib2 + eps));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ random
+
+    public static void random(Parallel par, MemorySegment dst, long count, long seed, long offset, boolean normal) {
+        int tasks = par.tasks(count, 1 << 14);
+        par.run(tasks, t -> {
+            long i0 = count * t / tasks, i1 = count * (t + 1) / tasks;
+            int[] w = new int[4];
+            for (long i = i0; i < i1; i++) {
+                Philox.block(seed, offset + i, w);
+                set(dst, i, normal ? Philox.normal(w[0], w[1]) : Philox.uniform(w[0]));
+            }
+        });
+    }
+}

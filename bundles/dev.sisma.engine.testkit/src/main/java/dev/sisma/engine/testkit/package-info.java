@@ -1,0 +1,7 @@
+/** The backend conformance suite, definitional references and test runtime requirements. */
+@Export
+@Version("1.0.0")
+package dev.sisma.engine.testkit;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
