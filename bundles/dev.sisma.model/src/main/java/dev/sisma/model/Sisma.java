@@ -25,6 +25,7 @@ import dev.sisma.engine.nn.ModuleList;
 import dev.sisma.engine.nn.Parameter;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.model.internal.ShapeOnlyBackend;
+import dev.sisma.model.sampling.VelocityField;
 
 /**
  * SISMA (Botti et al., ICIAP 2025): DiT whose blocks are Self-Mamba, Cross-Mamba (B and C from
@@ -113,27 +114,27 @@ public final class Sisma extends Module {
         final Indexed mlp = module("mlp", new Indexed());
         final Linear fc1, fc2;
         final int frequencyDim;
-        final float scale;
+        final double scale;
 
         TimestepEmbedder(Backend be, int hidden, int frequencyDim, double scale) {
             fc1 = mlp.at(0, new Linear(be, frequencyDim, hidden, true));
             fc2 = mlp.at(2, new Linear(be, hidden, hidden, true));
             this.frequencyDim = frequencyDim;
-            this.scale = (float) scale;
+            this.scale = scale;
         }
 
         /**
-         * DiT's timestep_embedding, in float32 as PyTorch computes it:
-         * freqs_i = exp(-ln(10000) i / half), args = (scale t) freqs, [cos(args), sin(args)].
+         * DiT's timestep_embedding of (scale t): freqs_i = exp(-ln(10000) i / half),
+         * [cos(scale t freqs), sin(scale t freqs)]. Computed in float64 and rounded: the high
+         * frequencies turn float32 rounding of 1000 t into errors of 1e-4 otherwise.
          */
-        static float[] frequencies(float[] t, int dim, float scale) {
+        static float[] frequencies(float[] t, int dim, double scale) {
             int half = dim / 2, b = t.length;
             float[] out = new float[b * dim];
-            float logMax = (float) -Math.log(10000);
             for (int i = 0; i < half; i++) {
-                float freq = (float) Math.exp(logMax * i / half);
+                double freq = Math.exp(-Math.log(10000) * i / half);
                 for (int s = 0; s < b; s++) {
-                    float arg = (t[s] * scale) * freq;
+                    double arg = scale * t[s] * freq;
                     out[s * dim + i] = (float) Math.cos(arg);
                     out[s * dim + half + i] = (float) Math.sin(arg);
                 }
@@ -666,6 +667,18 @@ public final class Sisma extends Module {
         Tensor v = forward(xx, tt, mm, useNull);                                  // [2B, C, H, W]
         Tensor vc = Ops.slice(v, 0, 0, b), vu = Ops.slice(v, 0, b, 2 * b);       // [B, C, H, W] each
         return add(vu, Ops.sub(vc, vu).mul((float) scale));                       // [B, C, H, W]
+    }
+
+    /**
+     * The velocity field of this model for a fixed mask [B, 19, S, S] (x's batch must match it),
+     * for the samplers: v(x, t) = {@link #forwardWithCfg}(x, t for every sample, mask, cfgScale).
+     */
+    public VelocityField velocityField(Tensor mask) {
+        return (x, t, cfgScale) -> {
+            float[] tv = new float[x.dim(0)];
+            java.util.Arrays.fill(tv, t);
+            return forwardWithCfg(x, Tensor.of(backend, tv, tv.length), mask, cfgScale);
+        };
     }
 
     /** Tokens [B, T, p p C] (channel fastest, then column, then row in the patch) -> image [B, C, H, W]. */

@@ -1,5 +1,5 @@
 /**
- * * SISMA: the model ({@link dev.sisma.model.Sisma}) and its config ({@link dev.sisma.model.SismaConfig},
+ * SISMA: the model ({@link dev.sisma.model.Sisma}) and its config ({@link dev.sisma.model.SismaConfig},
  * named configs and JSON files).
  */
 @Export
