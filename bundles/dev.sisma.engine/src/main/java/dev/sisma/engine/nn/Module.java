@@ -43,7 +43,7 @@ public abstract class Module implements AutoCloseable {
         if (params.containsKey(name) || children.containsKey(name)) throw new IllegalArgumentException("name '" + name + "' registered twice");
     }
 
-    /** Every parameter of this module and its descendants, by dotted name, in registration order. */
+    /** Every parameter of this module and its descendants, by dotted name: own parameters first, then each child's, in registration order (PyTorch's order). */
     public final Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
         collect("", out);
