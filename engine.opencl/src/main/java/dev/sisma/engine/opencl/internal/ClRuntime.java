@@ -63,6 +63,7 @@ final class ClRuntime implements AutoCloseable {
     private final cl_context context;
     private final cl_command_queue queue;
     private final cl_program program;
+    private final cl_device_id device;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     final BufferPool pool;
     private volatile String lost;
@@ -74,6 +75,7 @@ final class ClRuntime implements AutoCloseable {
 
     private ClRuntime(DeviceInfo info, cl_platform_id platform, cl_device_id device) throws Unavailable {
         this.info = info;
+        this.device = device;
         this.wg = (int) Math.min(256, Long.highestOneBit(info.maxWorkGroup));
         if (info.maxWorkGroup < 256) {
             throw new Unavailable("OpenCL device " + info.name + " allows work-groups of " + info.maxWorkGroup
@@ -113,6 +115,11 @@ final class ClRuntime implements AutoCloseable {
             throw new Unavailable("kernel build failed on " + deviceName + " (" + CL.stringFor_errorCode(e.getStatus())
                     + "): " + firstLines(log, 6));
         }
+    }
+
+    /** Builds another program on this device and releases it: the build-failure path, for tests. */
+    void compileOnly(String source) throws Unavailable {
+        clReleaseProgram(build(context, device, source, "-cl-std=CL1.2", info.name));
     }
 
     static String buildLog(cl_program p, cl_device_id device) {
