@@ -93,6 +93,29 @@ public final class Checkpoints {
         model.loadStateDict(state, true, false);
     }
 
+    /**
+     * Builds a model from a checkpoint: the config is {@code config} when given, else the one in the
+     * file's metadata; the weights are the EMA section ({@code ema.*}) when the file has one, else
+     * the plain names. Every problem is an {@link InputException} naming the file.
+     */
+    public static Sisma loadModel(Path file, SismaConfig config, dev.sisma.engine.spi.Backend backend) {
+        try (SafeTensorsFile f = open(file)) {
+            SismaConfig cfg = config != null ? config : configOf(f);
+            if (cfg == null) {
+                throw new InputException(file + ": no model config in the metadata (key " + CONFIG_KEY + "); pass --config");
+            }
+            String prefix = f.names().stream().anyMatch(n -> n.startsWith("ema.")) ? "ema." : "";
+            Sisma model = new Sisma(cfg, backend);
+            try {
+                load(model, f, prefix);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            return model;
+        }
+    }
+
     /** The config stored in a checkpoint's metadata, or null when it has none. */
     public static SismaConfig configOf(SafeTensorsFile file) {
         String json = file.metadata().get(CONFIG_KEY);

@@ -25,17 +25,17 @@ import dev.sisma.model.sampling.Samplers;
  * files hold float64 results on float32 weights and inputs; the Java model must match the
  * velocity, the loss and every parameter gradient within 1e-4 of each tensor's largest value.
  */
-class GoldenParityTest {
+public class GoldenParityTest {
     static final double TOL = 1e-4;
     static CpuBackend be;
     static SafeTensorsFile inputs, outputs;
 
-    static Path golden(String name) throws Exception {
+    public static Path golden(String name) throws Exception {
         return Path.of(GoldenParityTest.class.getResource("/golden/" + name).toURI());
     }
 
     /** The golden config (config.json) as a SismaConfig. */
-    static SismaConfig goldenConfig(boolean attention) {
+    public static SismaConfig goldenConfig(boolean attention) {
         return SismaConfig.DEFAULTS.with("name", attention ? "golden-attention" : "golden", "depth", attention ? 2 : 4,
                 "hidden", attention ? 16 : 32, "patch", 2, "input_size", 16, "image_size", 32, "in_channels", 4,
                 "out_channels", 4, "attention_heads", attention ? 2 : 4, "block_type", attention ? "attention" : "sisma");
@@ -61,7 +61,7 @@ class GoldenParityTest {
     }
 
     /** max |a - ref| / max |ref|. */
-    static double relError(float[] a, float[] ref) {
+    public static double relError(float[] a, float[] ref) {
         assertEquals(ref.length, a.length);
         double maxDiff = 0, maxRef = 0;
         for (int i = 0; i < a.length; i++) {

@@ -1,0 +1,197 @@
+package dev.sisma.model.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import dev.sisma.api.cli.InputException;
+import dev.sisma.api.generate.GeneratedImage;
+import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.Generator;
+import dev.sisma.api.generate.Progress;
+import dev.sisma.api.mask.Mask;
+import dev.sisma.engine.Backends;
+import dev.sisma.engine.Ops;
+import dev.sisma.engine.Scope;
+import dev.sisma.engine.Tensor;
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.Checkpoints;
+import dev.sisma.model.Sisma;
+import dev.sisma.model.SismaConfig;
+import dev.sisma.model.sampling.Sampler;
+
+/**
+ * The {@link Generator} service: mask -> one-hot at the model's image size -> sampler -> images.
+ * Keeps the last model it loaded (the editor generates again and again with the same one).
+ */
+@Component(service = Generator.class)
+public final class SismaGenerator implements Generator {
+    /** Where the bundled demo model lives in this bundle. */
+    public static final String DEMO_RESOURCE = "/dev/sisma/model/demo/demo.safetensors";
+
+    private final Backends backends;
+    private final List<Sampler> samplers = new CopyOnWriteArrayList<>();
+    private Loaded loaded;   // guarded by this
+    private Path demoCopy;   // guarded by this
+
+    private record Loaded(Path file, long modified, Backend backend, Sisma model) {
+    }
+
+    @Activate
+    public SismaGenerator(@Reference Backends backends) {
+        this.backends = backends;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addSampler(Sampler s) {
+        samplers.add(s);
+    }
+
+    void removeSampler(Sampler s) {
+        samplers.remove(s);
+    }
+
+    @Deactivate
+    synchronized void deactivate() throws IOException {
+        if (loaded != null) {
+            loaded.model().close();
+            loaded = null;
+        }
+        if (demoCopy != null) {
+            Files.deleteIfExists(demoCopy);
+        }
+    }
+
+    @Override
+    public List<String> samplers() {
+        TreeSet<String> names = new TreeSet<>();
+        samplers.forEach(s -> names.add(s.name()));
+        return List.copyOf(names);
+    }
+
+    @Override
+    public synchronized List<GeneratedImage> generate(GenerationRequest request, Progress progress) {
+        Sampler sampler = samplers.stream().filter(s -> s.name().equals(request.sampler())).findFirst()
+                .orElseThrow(() -> new InputException("unknown sampler '" + request.sampler() + "'; available: " + samplers()));
+        Backend backend = backend(request.backend());
+        Sisma model = model(request.checkpoint(), backend);
+        return generate(model, sampler, request, progress);
+    }
+
+    /** The sampling itself, for a model at hand (also used without OSGi). */
+    public static List<GeneratedImage> generate(Sisma model, Sampler sampler, GenerationRequest request, Progress progress) {
+        SismaConfig cfg = model.config();
+        if (cfg.space() != SismaConfig.Space.PIXEL) {
+            throw new InputException("model config " + cfg.name() + " works in the Stable Diffusion VAE latent space and this build has"
+                    + " no VAE decoder; only pixel-space models (such as demo) can make images");
+        }
+        Backend be = model.backend();
+        int n = request.samples(), size = cfg.imageSize(), c = cfg.inChannels();
+        try (Scope scope = Scope.open()) {
+            Tensor oneHot = oneHot(be, request.mask().resizeNearest(size, size), cfg.maskClasses());   // [1, 19, S, S]
+            Tensor masks = Ops.broadcastTo(oneHot, dev.sisma.engine.Shape.of(n, cfg.maskClasses(), size, size)); // [n, 19, S, S]
+            Tensor[] noise = new Tensor[n];
+            for (int i = 0; i < n; i++) {
+                // sample i depends on its own seed only, so it can be regenerated alone
+                noise[i] = Tensor.randn(be, request.seed() + i, 0, 1, c, cfg.inputSize(), cfg.inputSize());
+            }
+            Tensor x0 = n == 1 ? noise[0] : Ops.concat(0, noise);                                      // [n, C, H, W]
+            Tensor x = sampler.sample(model.velocityField(masks), x0, request.steps(), request.cfgScale(), progress);
+            float[] v = x.toArray();
+            x.close();
+            List<GeneratedImage> out = new ArrayList<>(n);
+            int plane = size * size;
+            for (int i = 0; i < n; i++) {
+                int[] rgb = new int[plane];
+                for (int p = 0; p < plane; p++) {
+                    int base = i * c * plane + p;
+                    int r = toByte(v[base]), g = toByte(v[base + (c > 1 ? plane : 0)]), b = toByte(v[base + (c > 2 ? 2 * plane : 0)]);
+                    rgb[p] = r << 16 | g << 8 | b;
+                }
+                out.add(new GeneratedImage(request.seed() + i, size, size, rgb));
+            }
+            return out;
+        }
+    }
+
+    /** [-1, 1] to 0..255. */
+    private static int toByte(float x) {
+        float u = (x + 1f) * 127.5f;
+        return u <= 0 ? 0 : u >= 255 ? 255 : Math.round(u);
+    }
+
+    /** A mask as one-hot [1, classes, H, W]. */
+    public static Tensor oneHot(Backend be, Mask mask, int classes) {
+        int w = mask.width(), h = mask.height();
+        float[] v = new float[classes * w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                v[mask.classAt(x, y) * w * h + y * w + x] = 1f;
+            }
+        }
+        return Tensor.of(be, v, 1, classes, h, w);
+    }
+
+    private Backend backend(String name) {
+        Optional<Backend> b = name == null ? backends.current() : backends.byName(name);
+        return b.orElseThrow(() -> new InputException(name == null ? "no compute backend is registered"
+                : "compute backend '" + name + "' is not registered; available: "
+                        + backends.all().stream().map(Backend::name).toList()));
+    }
+
+    private Sisma model(Path checkpoint, Backend backend) {
+        Path file = checkpoint != null ? checkpoint : demoModel();
+        long modified;
+        try {
+            modified = Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            throw new InputException(file + ": cannot read checkpoint: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+        }
+        if (loaded != null && loaded.file().equals(file) && loaded.modified() == modified && loaded.backend() == backend) {
+            return loaded.model();
+        }
+        if (loaded != null) {
+            loaded.model().close();
+            loaded = null;
+        }
+        Sisma m = Checkpoints.loadModel(file, null, backend);
+        loaded = new Loaded(file, modified, backend, m);
+        return m;
+    }
+
+    /** The bundled demo model, copied once to a temp file (it is memory-mapped from a path). */
+    private Path demoModel() {
+        if (demoCopy != null && Files.exists(demoCopy)) {
+            return demoCopy;
+        }
+        try (InputStream in = SismaGenerator.class.getResourceAsStream(DEMO_RESOURCE)) {
+            if (in == null) {
+                throw new InputException("no demo model is bundled in this build (" + DEMO_RESOURCE
+                        + " is missing); train one with the train command and pass --checkpoint FILE");
+            }
+            Path tmp = Files.createTempFile("sisma-demo", ".safetensors");
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            tmp.toFile().deleteOnExit();
+            demoCopy = tmp;
+            return tmp;
+        } catch (IOException e) {
+            throw new InputException("cannot unpack the bundled demo model: " + e.getMessage(), e);
+        }
+    }
+}
