@@ -1,0 +1,429 @@
+package dev.sisma.ui.swt.internal.generate;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Supplier;
+
+import org.eclipse.swt.SWT;
+import org.eclipse.swt.graphics.Image;
+import org.eclipse.swt.graphics.ImageData;
+import org.eclipse.swt.graphics.PaletteData;
+import org.eclipse.swt.graphics.Rectangle;
+import org.eclipse.swt.layout.GridData;
+import org.eclipse.swt.layout.GridLayout;
+import org.eclipse.swt.widgets.Button;
+import org.eclipse.swt.widgets.Canvas;
+import org.eclipse.swt.widgets.Combo;
+import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Display;
+import org.eclipse.swt.widgets.Label;
+import org.eclipse.swt.widgets.ProgressBar;
+import org.eclipse.swt.widgets.Spinner;
+
+import dev.sisma.api.generate.GeneratedImage;
+import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.Generator;
+import dev.sisma.data.image.ImageFiles;
+import dev.sisma.ui.swt.internal.doc.DocumentListener;
+import dev.sisma.ui.swt.internal.doc.MaskDocument;
+import dev.sisma.ui.swt.internal.editor.Prompter;
+
+/**
+ * Generate: samples side by side from the generator service, run in the background with progress
+ * and cancel; seed, steps, sampler and guidance; "Vary" for new seeds; double-click a sample to
+ * save it; "Live" regenerates after each edit, restarting a running job. Disabled, with the reason,
+ * while no generator is available.
+ */
+public final class GeneratePanel extends Composite {
+    static final int DEFAULT_STEPS = 28;
+    static final double DEFAULT_GUIDANCE = 1.5;
+    /** Live regenerate waits this long after an edit, so a burst of edits starts one job. */
+    static final int LIVE_DELAY_MS = 250;
+
+    private final GeneratorSource source;
+    private final MaskDocument doc;
+    private final Supplier<Prompter> prompter;
+    private final GenerationRunner runner = new GenerationRunner();
+    private final Random seeds = new Random();
+
+    private final Button generate, vary, cancel, live;
+    private final Spinner samples, seed, steps, guidance;
+    private final Combo sampler;
+    private final ProgressBar progress;
+    private final Label status;
+    private final Composite results;
+    private final List<GeneratedImage> shown = new ArrayList<>();
+    private final List<Image> images = new ArrayList<>();
+    private boolean busy;
+    private boolean liveQueued;
+    private long lastGeneratedRevision = -1;
+    private volatile boolean progressPending;
+    private Generator boundTo;
+
+    private final Runnable sourceListener = () -> asyncUi(this::updateAvailability);
+    private final DocumentListener docListener = new DocumentListener() {
+        @Override
+        public void stateChanged(MaskDocument d) {
+            scheduleLive();
+        }
+    };
+
+    public GeneratePanel(Composite parent, GeneratorSource source, MaskDocument doc, Supplier<Prompter> prompter) {
+        super(parent, SWT.NONE);
+        this.source = source;
+        this.doc = doc;
+        this.prompter = prompter;
+        setLayout(new GridLayout(1, false));
+
+        Composite buttons = row(4);
+        generate = button(buttons, SWT.PUSH, "Generate", "Generate faces from the mask (Ctrl+G)");
+        vary = button(buttons, SWT.PUSH, "Vary", "New random seeds, then generate");
+        cancel = button(buttons, SWT.PUSH, "Cancel", "Stop the running job");
+        live = button(buttons, SWT.CHECK, "Live", "Regenerate after each edit (restarts a running job)");
+
+        Composite params = row(4);
+        samples = spinner(params, "Samples", 1, 8, 4, 0);
+        seed = spinner(params, "Seed", 0, Integer.MAX_VALUE, 42, 0);
+        steps = spinner(params, "Steps", 1, 1000, DEFAULT_STEPS, 0);
+        guidance = spinner(params, "Guidance", 10, 100, (int) Math.round(DEFAULT_GUIDANCE * 10), 1);
+        new Label(params, SWT.NONE).setText("Sampler");
+        sampler = new Combo(params, SWT.READ_ONLY);
+        sampler.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 3, 1));
+
+        progress = new ProgressBar(this, SWT.HORIZONTAL);
+        progress.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        status = new Label(this, SWT.WRAP);
+        status.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        results = new Composite(this, SWT.NONE);
+        results.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
+        results.setLayout(new GridLayout(2, true));
+
+        generate.addListener(SWT.Selection, e -> generate());
+        vary.addListener(SWT.Selection, e -> vary());
+        cancel.addListener(SWT.Selection, e -> runner.cancel());
+        live.addListener(SWT.Selection, e -> scheduleLive());
+
+        source.addListener(sourceListener);
+        doc.addListener(docListener);
+        addListener(SWT.Dispose, e -> {
+            source.removeListener(sourceListener);
+            doc.removeListener(docListener);
+            runner.close();
+            images.forEach(Image::dispose);
+        });
+        updateAvailability();
+    }
+
+    private Composite row(int columns) {
+        Composite c = new Composite(this, SWT.NONE);
+        GridLayout l = new GridLayout(columns, false);
+        l.marginWidth = 0;
+        l.marginHeight = 0;
+        c.setLayout(l);
+        c.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        return c;
+    }
+
+    private static Button button(Composite parent, int style, String text, String tip) {
+        Button b = new Button(parent, style);
+        b.setText(text);
+        b.setToolTipText(tip);
+        return b;
+    }
+
+    private static Spinner spinner(Composite parent, String label, int min, int max, int value, int digits) {
+        new Label(parent, SWT.NONE).setText(label);
+        Spinner s = new Spinner(parent, SWT.BORDER);
+        s.setValues(value, min, max, digits, 1, 10);
+        s.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        return s;
+    }
+
+    private void asyncUi(Runnable r) {
+        if (isDisposed()) {
+            return;
+        }
+        Display d = getDisplay();
+        if (d.getThread() == Thread.currentThread()) {
+            r.run();
+        } else {
+            d.asyncExec(() -> {
+                if (!isDisposed()) {
+                    r.run();
+                }
+            });
+        }
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** Enables Generate when a generator is available, else shows why it is not. */
+    private void updateAvailability() {
+        Generator g = source.current();
+        boolean available = g != null;
+        if (g != boundTo) {
+            boundTo = g;
+            String previous = sampler.getText();
+            sampler.removeAll();
+            if (g != null) {
+                for (String s : g.samplers()) {
+                    sampler.add(s);
+                }
+                int i = sampler.indexOf(previous);
+                sampler.select(Math.max(0, i));
+            }
+        }
+        if (!available && busy) {
+            runner.cancel();
+        }
+        generate.setEnabled(available && !busy);
+        vary.setEnabled(available && !busy);
+        sampler.setEnabled(available);
+        cancel.setEnabled(busy);
+        if (!available) {
+            setStatus("Generate is off: " + source.absentReason());
+        } else if (!busy && status.getText().startsWith("Generate is off")) {
+            setStatus("Ready: " + g.samplers().size() + " sampler(s).");
+        }
+    }
+
+    private void setStatus(String text) {
+        status.setText(text);
+        status.setToolTipText(text);
+        layout(true);
+    }
+
+    public String statusText() {
+        return status.getText();
+    }
+
+    public boolean isBusy() {
+        return busy;
+    }
+
+    public boolean canGenerate() {
+        return generate.isEnabled();
+    }
+
+    /** The samples shown, left to right. */
+    public List<GeneratedImage> samples() {
+        return List.copyOf(shown);
+    }
+
+    public void setSeed(long s) {
+        seed.setSelection((int) Math.min(Integer.MAX_VALUE, Math.max(0, s)));
+    }
+
+    public long seed() {
+        return seed.getSelection();
+    }
+
+    public void setSamples(int n) {
+        samples.setSelection(n);
+    }
+
+    public void setSteps(int n) {
+        steps.setSelection(n);
+    }
+
+    public void setLive(boolean on) {
+        live.setSelection(on);
+        scheduleLive();
+    }
+
+    public void selectSampler(String name) {
+        sampler.select(sampler.indexOf(name));
+    }
+
+    public String[] samplerNames() {
+        return sampler.getItems();
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    public void vary() {
+        seed.setSelection(seeds.nextInt(1_000_000));
+        generate();
+    }
+
+    public void cancel() {
+        runner.cancel();
+    }
+
+    /** Starts a job for the current mask (cancelling one that runs). */
+    public void generate() {
+        Generator g = source.current();
+        if (g == null) {
+            updateAvailability();
+            return;
+        }
+        GenerationRequest request = new GenerationRequest(doc.snapshot(), samples.getSelection(), seed.getSelection(),
+                steps.getSelection(), sampler.getText().isEmpty() ? null : sampler.getText(),
+                guidance.getSelection() / 10.0, null, null);
+        lastGeneratedRevision = doc.revision();
+        busy = true;
+        progress.setSelection(0);
+        setStatus("Generating " + request.samples() + " sample(s), " + request.steps() + " steps...");
+        updateAvailability();
+        runner.start(g, request, new GenerationRunner.Listener() {
+            @Override
+            public void progress(long job, int done, int total, double secondsPerStep) {
+                // Coalesce: one pending UI update at a time, however fast the steps come.
+                if (progressPending) {
+                    return;
+                }
+                progressPending = true;
+                asyncUi(() -> {
+                    progressPending = false;
+                    if (job != runner.latest()) {
+                        return;
+                    }
+                    progress.setMaximum(total);
+                    progress.setSelection(done);
+                    setStatus(String.format("Step %d/%d, %.2f s/step", done, total, secondsPerStep));
+                });
+            }
+
+            @Override
+            public void finished(long job, List<GeneratedImage> result, double seconds) {
+                asyncUi(() -> {
+                    if (job != runner.latest()) {
+                        return;
+                    }
+                    busy = false;
+                    progress.setSelection(progress.getMaximum());
+                    show(result);
+                    setStatus(String.format("%d sample(s) in %.1f s. Double-click one to save it.", result.size(), seconds));
+                    updateAvailability();
+                });
+            }
+
+            @Override
+            public void cancelled(long job) {
+                asyncUi(() -> {
+                    if (job != runner.latest()) {
+                        return;
+                    }
+                    busy = false;
+                    progress.setSelection(0);
+                    setStatus("Cancelled.");
+                    updateAvailability();
+                });
+            }
+
+            @Override
+            public void failed(long job, Throwable error) {
+                asyncUi(() -> {
+                    if (job != runner.latest()) {
+                        return;
+                    }
+                    busy = false;
+                    setStatus("Generate failed: " + (error.getMessage() == null ? error.toString() : error.getMessage()));
+                    updateAvailability();
+                });
+            }
+        });
+    }
+
+    private void scheduleLive() {
+        if (!live.getSelection() || liveQueued || isDisposed()) {
+            return;
+        }
+        liveQueued = true;
+        getDisplay().timerExec(LIVE_DELAY_MS, () -> {
+            liveQueued = false;
+            if (!isDisposed() && live.getSelection() && source.current() != null && doc.revision() != lastGeneratedRevision) {
+                generate();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ results
+
+    private void show(List<GeneratedImage> result) {
+        for (var c : results.getChildren()) {
+            c.dispose();
+        }
+        images.forEach(Image::dispose);
+        images.clear();
+        shown.clear();
+        shown.addAll(result);
+        ((GridLayout) results.getLayout()).numColumns = Math.min(result.size(), result.size() <= 4 ? 2 : 4);
+        for (GeneratedImage gi : result) {
+            Image img = toImage(gi);
+            images.add(img);
+            Composite cell = new Composite(results, SWT.NONE);
+            cell.setLayout(new GridLayout(1, false));
+            cell.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
+            Canvas c = new Canvas(cell, SWT.DOUBLE_BUFFERED);
+            c.setLayoutData(new GridData(SWT.FILL, SWT.FILL, true, true));
+            c.setToolTipText("seed " + gi.seed() + ": double-click to save");
+            c.addListener(SWT.Paint, e -> {
+                Rectangle area = c.getClientArea();
+                double s = Math.min(area.width / (double) gi.width(), area.height / (double) gi.height());
+                int w = (int) (gi.width() * s), h = (int) (gi.height() * s);
+                if (w > 0 && h > 0) {
+                    e.gc.drawImage(img, 0, 0, gi.width(), gi.height(), (area.width - w) / 2, (area.height - h) / 2, w, h);
+                }
+            });
+            // Double-click from the press times: GTK does not pair presses synthesized through XTest
+            // (Display.post, accessibility tools) into a double-click, so SWT.MouseDoubleClick is not used.
+            int[] lastPress = {Integer.MIN_VALUE};
+            c.addListener(SWT.MouseDown, e -> {
+                if (e.button != 1) {
+                    return;
+                }
+                if (lastPress[0] != Integer.MIN_VALUE && e.time - lastPress[0] <= getDisplay().getDoubleClickTime()) {
+                    lastPress[0] = Integer.MIN_VALUE;
+                    save(gi);
+                } else {
+                    lastPress[0] = e.time;
+                }
+            });
+            Label l = new Label(cell, SWT.CENTER);
+            l.setText("seed " + gi.seed());
+            l.setLayoutData(new GridData(SWT.CENTER, SWT.CENTER, true, false));
+        }
+        results.layout(true, true);
+    }
+
+    private Image toImage(GeneratedImage gi) {
+        ImageData data = new ImageData(gi.width(), gi.height(), 24, new PaletteData(0xFF0000, 0x00FF00, 0x0000FF));
+        int[] rgb = gi.rgb();
+        for (int y = 0; y < gi.height(); y++) {
+            int o = y * data.bytesPerLine;
+            for (int x = 0; x < gi.width(); x++) {
+                int p = rgb[y * gi.width() + x];
+                data.data[o++] = (byte) (p >> 16);
+                data.data[o++] = (byte) (p >> 8);
+                data.data[o++] = (byte) p;
+            }
+        }
+        return new Image(getDisplay(), data);
+    }
+
+    /** Asks where to save a sample and writes it as PNG. */
+    public void save(GeneratedImage gi) {
+        Path file = prompter.get().saveFile("Save sample", "sisma-seed" + gi.seed() + ".png", new String[] {"*.png"},
+                new String[] {"PNG image"});
+        if (file == null) {
+            return;
+        }
+        try {
+            writePng(gi, file);
+            setStatus("Saved " + file);
+        } catch (IOException | RuntimeException e) {
+            prompter.get().error("Save sample", "Could not save " + file + ": " + e.getMessage());
+        }
+    }
+
+    public static void writePng(GeneratedImage gi, Path file) throws IOException {
+        BufferedImage img = new BufferedImage(gi.width(), gi.height(), BufferedImage.TYPE_INT_RGB);
+        img.setRGB(0, 0, gi.width(), gi.height(), gi.rgb(), 0, gi.width());
+        ImageFiles.writePng(img, file);
+    }
+}
