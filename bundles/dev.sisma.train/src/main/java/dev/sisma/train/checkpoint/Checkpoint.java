@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +49,8 @@ public final class Checkpoint {
     public static final String KEY_RNG = "rng";
     public static final String KEY_EMA_UPDATES = "ema_updates";
     public static final String KEY_PARAM_STEPS = "optim_param_steps";
-    public static final String KEY_CONFIG = "config";
+    /** The model config JSON; the model bundle's key, so its loaders find the config in our files. */
+    public static final String KEY_CONFIG = dev.sisma.model.Checkpoints.CONFIG_KEY;
     public static final String EMA_PREFIX = "ema.";
     public static final String M_PREFIX = "optim.m.";
     public static final String V_PREFIX = "optim.v.";
@@ -319,7 +319,4 @@ public final class Checkpoint {
         return String.format("ckpt-%07d.safetensors", step);
     }
 
-    static List<String> names(Map<String, Parameter> m) {
-        return new ArrayList<>(m.keySet());
-    }
 }

@@ -23,7 +23,7 @@ public final class LossPlot {
 
     /** Renders {@code series} (titled {@code title}) and writes it atomically to {@code file}. */
     public static void write(LossSeries series, String title, Path file) throws IOException {
-        Images.writePng(render(series, title), file);
+        dev.sisma.data.image.ImageFiles.writePng(render(series, title), file);
     }
 
     public static BufferedImage render(LossSeries s, String title) {

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,8 +49,17 @@ public final class Trainer {
     private final Path runDir;
     private final PrintStream out;
     private final boolean tty;
+    private final Map<String, String> metadata;
 
     public Trainer(TrainingTask task, TrainSettings settings, Path runDir, PrintStream out, boolean tty) {
+        this(task, settings, runDir, out, tty, Map.of());
+    }
+
+    /** @param extraMetadata more checkpoint metadata (e.g. the data spec, for resume) */
+    public Trainer(TrainingTask task, TrainSettings settings, Path runDir, PrintStream out, boolean tty,
+                   Map<String, String> extraMetadata) {
+        this.metadata = new LinkedHashMap<>(settings.toMetadata());
+        this.metadata.putAll(extraMetadata);
         this.task = task;
         this.settings = settings;
         this.runDir = runDir;
@@ -133,7 +144,7 @@ public final class Trainer {
                 if (step % settings.checkpointEvery() == 0 || last) {
                     metrics.flush();
                     Checkpoint.save(runDir.resolve(CHECKPOINT), task.parameters(), ema, optim, step, settings.seed(),
-                            task.configJson(), settings.toMetadata());
+                            task.configJson(), metadata);
                 }
                 if (step % plotEvery == 0 || step % settings.checkpointEvery() == 0 || last) {
                     LossPlot.write(series, "flow-matching loss, " + runDir.getFileName(), runDir.resolve(LOSS_PNG));
@@ -145,7 +156,7 @@ public final class Trainer {
         }
         if (start < total) {
             Checkpoint.saveWeights(runDir.resolve(EMA_WEIGHTS), ema.shadows(),
-                    java.util.Map.of("format", "sisma-weights", "config", task.configJson(), "step", Long.toString(total),
+                    Map.of("format", "sisma-weights", Checkpoint.KEY_CONFIG, task.configJson(), "step", Long.toString(total),
                             "source", "EMA weights of " + runDir.resolve(CHECKPOINT).getFileName()));
         }
         double secs = (System.nanoTime() - t0) / 1e9;

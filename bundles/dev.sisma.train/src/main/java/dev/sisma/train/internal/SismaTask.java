@@ -1,0 +1,188 @@
+package dev.sisma.train.internal;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.sisma.api.cli.InputException;
+import dev.sisma.api.generate.Progress;
+import dev.sisma.api.mask.Mask;
+import dev.sisma.data.dataset.Dataset;
+import dev.sisma.data.image.ImageFiles;
+import dev.sisma.data.image.Images;
+import dev.sisma.data.image.Sheets;
+import dev.sisma.data.mask.MaskColours;
+import dev.sisma.engine.NoGrad;
+import dev.sisma.engine.Ops;
+import dev.sisma.engine.Scope;
+import dev.sisma.engine.Tensor;
+import dev.sisma.engine.nn.Parameter;
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.engine.spi.Philox;
+import dev.sisma.model.Sisma;
+import dev.sisma.model.SismaConfig;
+import dev.sisma.model.sampling.Sampler;
+
+/**
+ * Trains a {@link Sisma} model with rectified-flow matching on a {@link Dataset} (pixel space for
+ * now; the VAE latent pipeline comes later). Holds the trained model and an EMA model of the same
+ * config; samples the validation grid with the EMA model.
+ */
+public final class SismaTask implements TrainingTask, AutoCloseable {
+    private final SismaConfig config;
+    private final Backend backend;
+    private final Sisma model;
+    private final Sisma ema;
+    private final Batches batches;
+    private final Dataset dataset;
+    private final List<Mask> validationMasks;
+    private final int samplesPerMask;
+    private final Sampler sampler;
+    private final int sampleSteps;
+
+    /**
+     * @param validationMasks fixed masks for the sample grid (at the model's size)
+     * @param sampler         for the sample grid
+     */
+    public SismaTask(SismaConfig config, Backend backend, Dataset dataset, List<Mask> validationMasks,
+                     int samplesPerMask, Sampler sampler, int sampleSteps) {
+        if (config.space() != SismaConfig.Space.PIXEL) {
+            throw new InputException("config " + config.name() + ": space '" + config.space().name().toLowerCase()
+                    + "' needs the VAE latent pipeline, which training does not have yet; use a pixel-space config (space: pixel) such as demo");
+        }
+        this.config = config;
+        this.backend = backend;
+        this.dataset = dataset;
+        this.model = new Sisma(config, backend);
+        this.ema = new Sisma(config, backend);
+        ema.namedParameters().values().forEach(p -> p.trainable(false));
+        this.batches = new Batches(dataset, config.inputSize(), config.maskClasses());
+        this.validationMasks = List.copyOf(validationMasks);
+        this.samplesPerMask = samplesPerMask;
+        this.sampler = sampler;
+        this.sampleSteps = sampleSteps;
+    }
+
+    public Sisma model() {
+        return model;
+    }
+
+    public Sisma emaModel() {
+        return ema;
+    }
+
+    @Override
+    public Map<String, Parameter> parameters() {
+        return model.namedParameters();
+    }
+
+    @Override
+    public Map<String, Parameter> emaParameters() {
+        return ema.namedParameters();
+    }
+
+    @Override
+    public String configJson() {
+        return config.toJson();
+    }
+
+    @Override
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "model %s: %,d parameters, %s; data: %s", config.name(),
+                model.parameterCount(), backend.name() + " (" + backend.device() + ")", dataset.description());
+    }
+
+    /**
+     * Rectified flow: x_t = t x1 + (1 - t) x0 with x0 ~ N(0, I), t = sigmoid(m + s n), n ~ N(0, 1),
+     * target x1 - x0, loss mean((v - target)^2); each sample's mask is replaced by the null mask
+     * with probability {@code mask_dropout}. All randomness keyed by (seed, step).
+     */
+    @Override
+    public Tensor loss(long step, long seed, int batch) {
+        int[] idx = batches.indices(seed, step, batch);
+        Tensor[] xm = batches.load(backend, idx);
+        Tensor x1 = xm[0], mask = xm[1];
+        int[] dims = x1.shape().dims();
+        Tensor x0 = Tensor.randn(backend, Batches.key(seed, Batches.STREAM_NOISE), Batches.offset(step), dims);
+        Tensor n = Tensor.randn(backend, Batches.key(seed, Batches.STREAM_TIME), Batches.offset(step), batch);
+        Tensor t = Ops.sigmoid(Ops.affine(n, (float) config.tLogitStd(), (float) config.tLogitMean()));   // [B]
+        Tensor tb = t.reshape(batch, 1, 1, 1);
+        Tensor xt = Ops.add(Ops.mul(tb, x1), Ops.mul(Ops.affine(tb, -1f, 1f), x0));                       // [B, C, H, W]
+        Tensor target = Ops.sub(x1, x0);
+        boolean[] drop = null;
+        if (config.maskDropout() > 0) {
+            drop = new boolean[batch];
+            long key = Batches.key(seed, Batches.STREAM_DROPOUT);
+            for (int i = 0; i < batch; i++) {
+                drop[i] = Philox.uniformAt(key, Batches.offset(step), i) < config.maskDropout();
+            }
+        }
+        Tensor v = model.forward(xt, t, mask, drop);
+        return Ops.mseLoss(v, target);
+    }
+
+    /** Samples {@code perMask} images per mask with the EMA model; returns CHW arrays in [-1, 1] (roughly). */
+    public List<float[]> sample(List<Mask> masks, int perMask, long seed, double cfgScale) {
+        List<float[]> out = new ArrayList<>();
+        int n = masks.size() * perMask, c = config.inChannels(), s = config.inputSize();
+        try (Scope scope = Scope.open(); NoGrad ng = NoGrad.enter()) {
+            List<Mask> rep = new ArrayList<>();
+            for (Mask m : masks) {
+                for (int k = 0; k < perMask; k++) {
+                    rep.add(m);
+                }
+            }
+            Tensor mask = Batches.oneHot(backend, rep, config.maskClasses());
+            // sample i of a mask uses noise keyed by (seed, i): the same seed gives the same images
+            float[] noise = new float[n * c * s * s];
+            int per = c * s * s;
+            for (int i = 0; i < n; i++) {
+                long key = Batches.key(seed + (i % perMask), Batches.STREAM_SAMPLES);
+                for (int j = 0; j < per; j++) {
+                    noise[i * per + j] = Philox.normalAt(key, 0, j);
+                }
+            }
+            Tensor x0 = Tensor.of(backend, noise, n, c, s, s);
+            Tensor x = sampler.sample((xt, tt, cfg) -> {
+                Tensor tv = Tensor.full(backend, tt, n);
+                return ema.forwardWithCfg(xt, tv, mask, cfg);
+            }, x0, sampleSteps, cfgScale, Progress.NONE);
+            float[] all = x.toArray();
+            for (int i = 0; i < n; i++) {
+                out.add(java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void writeSamples(Path png, long step) throws IOException {
+        if (validationMasks.isEmpty()) {
+            return;
+        }
+        List<float[]> imgs = sample(validationMasks, samplesPerMask, 0, 1.0);
+        writeSheet(png, validationMasks, imgs, samplesPerMask, config.inputSize());
+    }
+
+    /** A sheet: one row per mask, the mask in colour, then its samples. */
+    public static void writeSheet(Path png, List<Mask> masks, List<float[]> imgs, int perMask, int size) throws IOException {
+        List<BufferedImage> tiles = new ArrayList<>();
+        for (int m = 0; m < masks.size(); m++) {
+            tiles.add(MaskColours.render(masks.get(m)));
+            for (int k = 0; k < perMask; k++) {
+                tiles.add(Images.fromChw(imgs.get(m * perMask + k), size, size));
+            }
+        }
+        int tile = Math.max(size, 64);
+        ImageFiles.writePng(Sheets.grid(tiles, perMask + 1, tile, 2, 0xFFFFFF), png);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        ema.close();
+    }
+}
