@@ -21,7 +21,9 @@ import dev.sisma.model.internal.MiniJson;
  * keys left out take the defaults of {@link #DEFAULTS}.
  *
  * <p>Named configs: {@code sisma-L/2} (the paper's), {@code sisma-B/2}, {@code sisma-S/2},
- * {@code demo} (pixel space, small enough to train on a laptop CPU). See {@link #named}.
+ * {@code demo} (pixel space, 3x32x32 images, patch 4 so 64 tokens, 4 blocks of width 128, 2.3M
+ * parameters, learned null mask: a training step of batch 16 takes about 1.4 s on 2 CPU cores, so
+ * it trains in well under an hour). See {@link #named}.
  *
  * @param name            display name
  * @param depth           number of blocks

@@ -28,7 +28,7 @@ class ModelBehaviourTest {
 
     /** A tiny pixel-space config: 8x8 images, 16 tokens, D 16. */
     static SismaConfig tiny() {
-        return SismaConfig.named("demo").with("name", "tiny", "depth", 2, "hidden", 16, "input_size", 8, "image_size", 8,
+        return SismaConfig.named("demo").with("name", "tiny", "depth", 2, "hidden", 16, "patch", 2, "input_size", 8, "image_size", 8,
                 "attention_heads", 2, "d_state", 4);
     }
 

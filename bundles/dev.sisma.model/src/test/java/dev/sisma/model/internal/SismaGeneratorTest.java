@@ -44,7 +44,7 @@ class SismaGeneratorTest {
     @BeforeAll
     static void start() throws Exception {
         be = new CpuBackend(2);
-        SismaConfig cfg = SismaConfig.named("demo").with("name", "tiny", "depth", 1, "hidden", 16, "input_size", 8,
+        SismaConfig cfg = SismaConfig.named("demo").with("name", "tiny", "depth", 1, "hidden", 16, "patch", 2, "input_size", 8,
                 "image_size", 8, "d_state", 4);
         try (Sisma m = new Sisma(cfg, be)) {
             // make the zero-initialised final layer non-zero so images depend on the mask

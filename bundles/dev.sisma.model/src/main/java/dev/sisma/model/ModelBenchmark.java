@@ -1,0 +1,140 @@
+package dev.sisma.model;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import dev.sisma.engine.NoGrad;
+import dev.sisma.engine.Scope;
+import dev.sisma.engine.Tensor;
+import dev.sisma.engine.spi.Backend;
+
+/**
+ * Times one denoising step (forward, no tape) and one training step (forward + backward of the
+ * flow-matching loss) of a config at a given token count, and splits the time between GEMM, the
+ * selective scan (forward and backward) and everything else by timing every backend call (the
+ * engine is synchronous from the caller's view, so wall time per call is the op's time; on a
+ * GPU backend the split is only indicative). The {@code bench} command calls {@link #run}.
+ */
+public final class ModelBenchmark {
+    private ModelBenchmark() {
+    }
+
+    /** One measurement; times in seconds (median of the timed repetitions). */
+    public record Result(String config, String blockType, int tokens, long parameters, int batch,
+            double denoiseSeconds, double trainSeconds, double gemmShare, double scanShare, double otherShare) {
+        public String line() {
+            return String.format(Locale.ROOT, "%-12s %-9s %5d tokens %7.1fM params  denoise %8.3f s  train %8.3f s  "
+                    + "gemm %4.1f%%  scan %4.1f%%  other %4.1f%%", config, blockType, tokens, parameters / 1e6,
+                    denoiseSeconds, trainSeconds, 100 * gemmShare, 100 * scanShare, 100 * otherShare);
+        }
+    }
+
+    /** The config with its input grid resized so it has {@code tokens} tokens (a square number). */
+    public static SismaConfig atTokens(SismaConfig cfg, int tokens) {
+        int g = (int) Math.round(Math.sqrt(tokens));
+        if (g * g != tokens) {
+            throw new IllegalArgumentException("tokens must be a square number, got " + tokens);
+        }
+        int input = g * cfg.patch();
+        int factor = cfg.imageSize() / cfg.inputSize();
+        return cfg.with("input_size", input, "image_size", input * factor);
+    }
+
+    /**
+     * Measures {@code cfg} at {@code tokens} tokens: {@code warmup} untimed then {@code reps} timed
+     * repetitions of each step, batch {@code batch}.
+     */
+    public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend) {
+        SismaConfig cfg = atTokens(config, tokens);
+        Timing timing = new Timing();
+        Backend timed = timing.wrap(backend);
+        FlowMatching fm = new FlowMatching(cfg);
+        try (Sisma model = new Sisma(cfg, timed); Scope outer = Scope.open()) {
+            int s = cfg.inputSize(), m = cfg.imageSize();
+            Tensor x = Tensor.randn(timed, 1, 0, batch, cfg.inChannels(), s, s);
+            Tensor mask = Tensor.rand(timed, 2, 0, batch, cfg.maskClasses(), m, m);
+            Tensor t = Tensor.full(timed, 0.5f, batch);
+            double[] denoise = new double[reps], train = new double[reps];
+            for (int i = 0; i < warmup + reps; i++) {
+                long t0 = System.nanoTime();
+                try (Scope sc = Scope.open(); NoGrad ng = NoGrad.enter()) {
+                    model.forward(x, t, mask);
+                }
+                long t1 = System.nanoTime();
+                if (i == warmup) {
+                    timing.reset();
+                }
+                try (Scope sc = Scope.open()) {
+                    fm.loss(model, x, mask, 0, i).backward();
+                }
+                model.zeroGrad();
+                long t2 = System.nanoTime();
+                if (i >= warmup) {
+                    denoise[i - warmup] = (t1 - t0) / 1e9;
+                    train[i - warmup] = (t2 - t1) / 1e9;
+                }
+            }
+            double total = timing.gemm + timing.scan + timing.other;
+            return new Result(cfg.name(), cfg.blockType().name().toLowerCase(Locale.ROOT), tokens, model.parameterCount(), batch,
+                    median(denoise), median(train), timing.gemm / total, timing.scan / total, timing.other / total);
+        }
+    }
+
+    /** The table: S/2, B/2, L/2 and their attention baselines at 256, 1024 and 4096 tokens. */
+    public static List<Result> runAll(List<String> configs, int[] tokenCounts, int reps, Backend backend,
+            java.util.function.Consumer<Result> each) {
+        List<Result> out = new ArrayList<>();
+        for (String name : configs) {
+            for (String type : new String[] {"sisma", "attention"}) {
+                for (int tokens : tokenCounts) {
+                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend);
+                    out.add(r);
+                    if (each != null) {
+                        each.accept(r);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Accumulates wall time per op family by wrapping every backend call. */
+    private static final class Timing {
+        double gemm, scan, other;
+
+        void reset() {
+            gemm = scan = other = 0;
+        }
+
+        Backend wrap(Backend b) {
+            return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                    (proxy, method, args) -> {
+                        long t0 = System.nanoTime();
+                        try {
+                            return method.invoke(b, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        } finally {
+                            double dt = (System.nanoTime() - t0) / 1e9;
+                            String n = method.getName();
+                            if (n.equals("gemm")) {
+                                gemm += dt;
+                            } else if (n.startsWith("selectiveScan")) {
+                                scan += dt;
+                            } else {
+                                other += dt;
+                            }
+                        }
+                    });
+        }
+    }
+}
