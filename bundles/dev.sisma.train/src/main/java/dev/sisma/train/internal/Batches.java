@@ -14,8 +14,8 @@ import dev.sisma.engine.spi.Philox;
  * the same batches. Host arrays are made once and reused.
  */
 public final class Batches {
-    /** Random streams: each kind of randomness has its own Philox key derived from the run seed. */
-    public static final long STREAM_DATA = 1, STREAM_NOISE = 2, STREAM_TIME = 3, STREAM_DROPOUT = 4, STREAM_SAMPLES = 5;
+    /** Random streams of the trainer (noise, t and mask dropout are FlowMatching's): each has its own Philox key derived from the run seed. */
+    public static final long STREAM_DATA = 1, STREAM_SAMPLES = 5;
 
     private final Dataset dataset;
     private final int size, classes;

@@ -16,12 +16,12 @@ import dev.sisma.data.image.Images;
 import dev.sisma.data.image.Sheets;
 import dev.sisma.data.mask.MaskColours;
 import dev.sisma.engine.NoGrad;
-import dev.sisma.engine.Ops;
 import dev.sisma.engine.Scope;
 import dev.sisma.engine.Tensor;
 import dev.sisma.engine.nn.Parameter;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.Philox;
+import dev.sisma.model.FlowMatching;
 import dev.sisma.model.Sisma;
 import dev.sisma.model.SismaConfig;
 import dev.sisma.model.sampling.Sampler;
@@ -37,6 +37,7 @@ public final class SismaTask implements TrainingTask, AutoCloseable {
     private final Sisma model;
     private final Sisma ema;
     private final Batches batches;
+    private final FlowMatching flow;
     private final Dataset dataset;
     private final List<Mask> validationMasks;
     private final int samplesPerMask;
@@ -59,6 +60,7 @@ public final class SismaTask implements TrainingTask, AutoCloseable {
         this.model = new Sisma(config, backend);
         this.ema = new Sisma(config, backend);
         ema.namedParameters().values().forEach(p -> p.trainable(false));
+        this.flow = new FlowMatching(config);
         this.batches = new Batches(dataset, config.inputSize(), config.maskClasses());
         this.validationMasks = List.copyOf(validationMasks);
         this.samplesPerMask = samplesPerMask;
@@ -96,32 +98,13 @@ public final class SismaTask implements TrainingTask, AutoCloseable {
     }
 
     /**
-     * Rectified flow: x_t = t x1 + (1 - t) x0 with x0 ~ N(0, I), t = sigmoid(m + s n), n ~ N(0, 1),
-     * target x1 - x0, loss mean((v - target)^2); each sample's mask is replaced by the null mask
-     * with probability {@code mask_dropout}. All randomness keyed by (seed, step).
+     * The model bundle's rectified-flow loss ({@link FlowMatching}: logit-normal t, noise and
+     * mask dropout keyed by (seed, step)) on step {@code step}'s batch (indices keyed by (seed, step) too).
      */
     @Override
     public Tensor loss(long step, long seed, int batch) {
-        int[] idx = batches.indices(seed, step, batch);
-        Tensor[] xm = batches.load(backend, idx);
-        Tensor x1 = xm[0], mask = xm[1];
-        int[] dims = x1.shape().dims();
-        Tensor x0 = Tensor.randn(backend, Batches.key(seed, Batches.STREAM_NOISE), Batches.offset(step), dims);
-        Tensor n = Tensor.randn(backend, Batches.key(seed, Batches.STREAM_TIME), Batches.offset(step), batch);
-        Tensor t = Ops.sigmoid(Ops.affine(n, (float) config.tLogitStd(), (float) config.tLogitMean()));   // [B]
-        Tensor tb = t.reshape(batch, 1, 1, 1);
-        Tensor xt = Ops.add(Ops.mul(tb, x1), Ops.mul(Ops.affine(tb, -1f, 1f), x0));                       // [B, C, H, W]
-        Tensor target = Ops.sub(x1, x0);
-        boolean[] drop = null;
-        if (config.maskDropout() > 0) {
-            drop = new boolean[batch];
-            long key = Batches.key(seed, Batches.STREAM_DROPOUT);
-            for (int i = 0; i < batch; i++) {
-                drop[i] = Philox.uniformAt(key, Batches.offset(step), i) < config.maskDropout();
-            }
-        }
-        Tensor v = model.forward(xt, t, mask, drop);
-        return Ops.mseLoss(v, target);
+        Tensor[] xm = batches.load(backend, batches.indices(seed, step, batch));
+        return flow.loss(model, xm[0], xm[1], seed, step);
     }
 
     /** Samples {@code perMask} images per mask with the EMA model; returns CHW arrays in [-1, 1] (roughly). */
