@@ -52,7 +52,9 @@ final class ClRuntime implements AutoCloseable {
 
         @Override
         public String toString() {
-            return name + " (" + platformVersion + ", " + typeName() + ", " + computeUnits + " compute units, "
+            // PoCL's version string runs on with build flags: keep the part before the first comma
+            String version = platformVersion.split(",")[0].replaceAll("\\s+", " ").strip();
+            return name + " (" + version + ", " + typeName() + ", " + computeUnits + " compute units, "
                     + (globalMem >> 20) + " MiB, platform " + platformIndex + " device " + deviceIndex + ")";
         }
     }
