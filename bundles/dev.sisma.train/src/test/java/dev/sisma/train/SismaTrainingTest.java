@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +30,7 @@ import dev.sisma.train.optim.AdamWSettings;
 
 /** The loop on the real model (a tiny pixel-space config) on the CPU backend, with synthetic faces. */
 class SismaTrainingTest {
+    /** Shared by the test classes; its worker threads end with the test JVM. */
     static final CpuBackend CPU = new CpuBackend(2);
 
     @TempDir
@@ -54,10 +54,6 @@ class SismaTrainingTest {
         return new SismaTask(cfg, CPU, train, grid, 2, Samplers.byName("euler").orElseThrow(), 2);
     }
 
-    @AfterAll
-    static void close() {
-        CPU.close();
-    }
 
     private static Trainer.Result run(SismaTask t, long steps, Path dir, boolean resume) throws Exception {
         return new Trainer(t, settings(steps), dir, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false)

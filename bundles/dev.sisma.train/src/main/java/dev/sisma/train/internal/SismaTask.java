@@ -107,19 +107,30 @@ public final class SismaTask implements TrainingTask, AutoCloseable {
         return flow.loss(model, xm[0], xm[1], seed, step);
     }
 
-    /** Samples {@code perMask} images per mask with the EMA model; returns CHW arrays in [-1, 1] (roughly). */
+    /** Samples {@code perMask} images per mask with the EMA model; see {@link #sample(Sisma, List, int, long, Sampler, int, double)}. */
     public List<float[]> sample(List<Mask> masks, int perMask, long seed, double cfgScale) {
+        return sample(ema, masks, perMask, seed, sampler, sampleSteps, cfgScale);
+    }
+
+    /**
+     * Samples {@code perMask} images for each mask (one batch), as CHW arrays (about [-1, 1]).
+     * Sample k of every mask starts from the noise of seed {@code seed + k} (Philox), so one seed
+     * gives the same images again and the masks of a sheet share their noise.
+     */
+    public static List<float[]> sample(Sisma model, List<Mask> masks, int perMask, long seed, Sampler sampler, int steps,
+                                       double cfgScale) {
+        SismaConfig config = model.config();
+        Backend backend = model.backend();
         List<float[]> out = new ArrayList<>();
         int n = masks.size() * perMask, c = config.inChannels(), s = config.inputSize();
         try (Scope scope = Scope.open(); NoGrad ng = NoGrad.enter()) {
             List<Mask> rep = new ArrayList<>();
             for (Mask m : masks) {
                 for (int k = 0; k < perMask; k++) {
-                    rep.add(m);
+                    rep.add(m.resizeNearest(s, s));
                 }
             }
             Tensor mask = Batches.oneHot(backend, rep, config.maskClasses());
-            // sample i of a mask uses noise keyed by (seed, i): the same seed gives the same images
             float[] noise = new float[n * c * s * s];
             int per = c * s * s;
             for (int i = 0; i < n; i++) {
@@ -129,10 +140,8 @@ public final class SismaTask implements TrainingTask, AutoCloseable {
                 }
             }
             Tensor x0 = Tensor.of(backend, noise, n, c, s, s);
-            Tensor x = sampler.sample((xt, tt, cfg) -> {
-                Tensor tv = Tensor.full(backend, tt, n);
-                return ema.forwardWithCfg(xt, tv, mask, cfg);
-            }, x0, sampleSteps, cfgScale, Progress.NONE);
+            Tensor x = sampler.sample((xt, tt, cfg) -> model.forwardWithCfg(xt, Tensor.full(backend, tt, n), mask, cfg),
+                    x0, steps, cfgScale, Progress.NONE);
             float[] all = x.toArray();
             for (int i = 0; i < n; i++) {
                 out.add(java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
