@@ -112,12 +112,9 @@ class EditorUiTest {
         return w;
     }
 
+    /** Starter faces from the data bundle's synthetic face generator, as the edit command uses. */
     static Mask starter(long seed) {
-        MaskDocument d = new MaskDocument(512, 512);
-        d.fillEllipse(156, 96, 356, 356, SKIN, MaskDocument.ANY);
-        d.fillEllipse(156, 60, 356, 200, HAIR, MaskDocument.ANY);
-        d.fillEllipse(200 + (int) seed, 220, 230 + (int) seed, 240, FaceClass.L_EYE.index(), MaskDocument.ANY);
-        return d.snapshot();
+        return new dev.sisma.data.synth.SyntheticFaces(5).mask(seed, MaskEditor.NEW_SIZE);
     }
 
     @AfterEach

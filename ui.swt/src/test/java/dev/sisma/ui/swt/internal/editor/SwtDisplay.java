@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Assumptions;
  * <p>Headless choice: the tests start their OWN Xvfb when {@code DISPLAY} is unset, so the plain
  * {@code mvn verify} works in CI without {@code xvfb-run}. They pick a free display number (no
  * {@code /tmp/.X11-unix/X<n>} socket and no {@code /tmp/.X<n>-lock}), start
- * {@code Xvfb :n -screen 0 1600x1200x24 -nolisten tcp}, and set {@code DISPLAY} in the process
+ * {@code Xvfb :n -screen 0 1600x1200x24 -nolisten tcp -terminate}, and set {@code DISPLAY} in the process
  * environment through libc {@code setenv} (FFM API) before GTK reads it. With {@code DISPLAY} set
  * (e.g. under {@code xvfb-run -a}, or a desktop) that display is used as is.
  *
@@ -108,7 +108,7 @@ final class SwtDisplay {
             if (Files.exists(Path.of("/tmp/.X11-unix/X" + n)) || Files.exists(Path.of("/tmp/.X" + n + "-lock"))) {
                 continue;
             }
-            Process p = new ProcessBuilder(bin.toString(), ":" + n, "-screen", "0", "1600x1200x24", "-nolisten", "tcp")
+            Process p = new ProcessBuilder(bin.toString(), ":" + n, "-screen", "0", "1600x1200x24", "-nolisten", "tcp", "-terminate")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (p.isAlive() && !Files.exists(Path.of("/tmp/.X11-unix/X" + n)) && System.nanoTime() < deadline) {
@@ -116,7 +116,14 @@ final class SwtDisplay {
             }
             if (p.isAlive() && Files.exists(Path.of("/tmp/.X11-unix/X" + n))) {
                 xvfb = p;
-                Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
+                // -terminate: Xvfb exits when our connection closes with the JVM. Killing it from a
+                // shutdown hook instead would make GTK see the X server vanish and exit(1) the JVM.
+                // The hook only covers the case where no display was ever opened on it.
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    if (display == null) {
+                        p.destroy();
+                    }
+                }));
                 setenv("DISPLAY", ":" + n);
                 return;
             }
