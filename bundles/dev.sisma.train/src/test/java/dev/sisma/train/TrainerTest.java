@@ -86,6 +86,18 @@ class TrainerTest {
         assertFalse(out.contains("\r"), "plain lines when not a terminal");
     }
 
+    /** Every device buffer a run makes is freed: after 5 or 60 steps only the two models' parameters remain. */
+    @Test
+    void aRunLeaksNoDeviceMemory() throws Exception {
+        RefBackend be = new RefBackend();
+        TinyTask task = new TinyTask(be);
+        int models = be.live;
+        train(task, settings(5, 100), tmp.resolve("short"), false, new ByteArrayOutputStream());
+        assertEquals(models, be.live, "buffers alive after 5 steps");
+        train(task, settings(60, 100), tmp.resolve("long"), false, new ByteArrayOutputStream());
+        assertEquals(models, be.live, "buffers alive after 60 steps");
+    }
+
     @Test
     void lossGoesDown() throws Exception {
         TinyTask task = new TinyTask(new RefBackend());
