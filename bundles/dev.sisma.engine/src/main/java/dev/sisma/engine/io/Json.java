@@ -6,15 +6,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON (RFC 8259) parser and string quoter, just enough for safetensors headers.
+ * A small strict JSON (RFC 8259) parser and string quoter: safetensors headers, and every other
+ * JSON file sisma reads (model configs), so there is one parser to get right.
  * Objects become {@link LinkedHashMap} (file order kept; a duplicate key is an error), arrays
  * {@link List}, numbers {@link Num} (the literal text, so integers stay exact), strings
  * {@link String}, true/false {@link Boolean} and null {@link #NULL}. Nesting is capped so a hostile
  * header cannot overflow the stack.
  */
-final class Json {
+public final class Json {
     /** JSON null. */
-    static final Object NULL = new Object() {
+    public static final Object NULL = new Object() {
         @Override
         public String toString() {
             return "null";
@@ -22,10 +23,14 @@ final class Json {
     };
 
     /** A JSON number, kept as its literal text. */
-    record Num(String text) {
+    public record Num(String text) {
         /** True when the literal is an integer (no fraction, no exponent). */
-        boolean isInteger() {
+        public boolean isInteger() {
             return text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0;
+        }
+
+        public double doubleValue() {
+            return Double.parseDouble(text);
         }
 
         @Override
@@ -35,11 +40,25 @@ final class Json {
     }
 
     /** A syntax error; the message says what and where (character index into the header). */
-    static final class ParseException extends Exception {
+    public static final class ParseException extends Exception {
         private static final long serialVersionUID = 1L;
+        private final String problem;
+        private final int position;
 
-        ParseException(String message) {
-            super(message);
+        ParseException(String problem, int position) {
+            super(problem + " at character " + position);
+            this.problem = problem;
+            this.position = position;
+        }
+
+        /** What is wrong, without the position. */
+        public String problem() {
+            return problem;
+        }
+
+        /** Index of the offending character in the parsed text. */
+        public int position() {
+            return position;
         }
     }
 
@@ -53,7 +72,7 @@ final class Json {
     }
 
     /** Parses one JSON value that fills {@code text} (surrounding whitespace allowed). */
-    static Object parse(String text) throws ParseException {
+    public static Object parse(String text) throws ParseException {
         Json p = new Json(text);
         p.skipWs();
         Object v = p.value(0);
@@ -284,11 +303,11 @@ final class Json {
     }
 
     private ParseException error(String what) {
-        return new ParseException(what + " at character " + pos);
+        return new ParseException(what, pos);
     }
 
     /** Appends {@code v} as a JSON string literal (quotes included). */
-    static void quote(StringBuilder out, String v) {
+    public static void quote(StringBuilder out, String v) {
         out.append('"');
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
