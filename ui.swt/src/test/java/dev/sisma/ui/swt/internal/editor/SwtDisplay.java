@@ -125,6 +125,12 @@ final class SwtDisplay {
                     }
                 }));
                 setenv("DISPLAY", ":" + n);
+                // No accessibility bridge and no D-Bus autolaunch: both would start daemons that
+                // connect to this Xvfb and keep it (and themselves) alive after the tests.
+                setenv("NO_AT_BRIDGE", "1");
+                if (System.getenv("DBUS_SESSION_BUS_ADDRESS") == null) {
+                    setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/sisma-ui-tests");
+                }
                 return;
             }
             p.destroy();
