@@ -446,12 +446,22 @@ class EditorUiTest {
 
     @Test
     void generateRunsInTheBackgroundWithProgressCancelVaryAndLive() throws Exception {
+        var panel = editor.generatePanel();
+        // A starter face (synthetic, free to publish: docs/editor.png comes from this screenshot).
+        run(() -> {
+            editor.newStarter();
+            panel.setSamples(4);
+            panel.setSteps(4);
+            panel.generate();
+        });
+        waitFor("4 samples of the starter face", 10_000, () -> panel.samples().size() == 4 && !panel.isBusy());
+        screenshot("editor-starter.png");
+
         Path mini = mini();
         run(() -> {
             editor.openFile(mini.resolve("labels").resolve("0.png"));
             editor.setOpacity(45);
         });
-        var panel = editor.generatePanel();
         assertArrayEquals(new String[] {"euler", "heun"}, sync(panel::samplerNames));
         run(() -> {
             panel.setSamples(3);
