@@ -16,13 +16,20 @@ import dev.sisma.engine.spi.Backend;
 public interface Backends {
     String PID = "dev.sisma.engine.backends";
 
+    /**
+     * Optional {@code Backend} service property: further names ({@code String} or {@code String[]})
+     * that {@link #byName} finds the backend by, besides its {@code name()}; e.g. the default OpenCL
+     * device, named "opencl", also answers to "opencl:0:0" (platform and device index).
+     */
+    String ALIASES_PROPERTY = "sisma.backend.aliases";
+
     /** Every registered backend, highest ranking first. */
     List<Backend> all();
 
     /** The backend in use, if any is registered. */
     Optional<Backend> current();
 
-    /** The backend called {@code name}, if registered. */
+    /** The backend called {@code name} or registered with {@code name} among its {@link #ALIASES_PROPERTY}, if any. */
     Optional<Backend> byName(String name);
 
     /** The preferred backend name from configuration, or null. */

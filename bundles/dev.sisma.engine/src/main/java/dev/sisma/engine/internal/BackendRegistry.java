@@ -36,10 +36,13 @@ public final class BackendRegistry implements Backends {
             Comparator.comparingInt(Entry::ranking).reversed().thenComparingLong(Entry::id));
     private volatile String preferred = "";
 
-    private record Entry(int ranking, long id) {
+    /** Map key: ordering by ranking and id only; carries the service's aliases for {@link #byName}. */
+    private record Entry(int ranking, long id, List<String> aliases) {
         static Entry of(Map<String, Object> props) {
             Object r = props.get(Constants.SERVICE_RANKING);
-            return new Entry(r instanceof Integer i ? i : 0, (Long) props.get(Constants.SERVICE_ID));
+            Object a = props.get(ALIASES_PROPERTY);
+            List<String> aliases = a instanceof String s ? List.of(s) : a instanceof String[] ss ? List.of(ss) : List.of();
+            return new Entry(r instanceof Integer i ? i : 0, (Long) props.get(Constants.SERVICE_ID), aliases);
         }
     }
 
@@ -72,7 +75,9 @@ public final class BackendRegistry implements Backends {
 
     @Override
     public Optional<Backend> byName(String name) {
-        return all().stream().filter(b -> b.name().equals(name)).findFirst();
+        return backends.entrySet().stream()
+                .filter(e -> e.getValue().name().equals(name) || e.getKey().aliases().contains(name))
+                .map(Map.Entry::getValue).findFirst();
     }
 
     @Override
