@@ -207,6 +207,28 @@ final class ClRuntime implements AutoCloseable {
         throw new Unavailable("no OpenCL device on " + platforms.length + " platform(s)");
     }
 
+    /**
+     * Every device as {platform, device} index pairs in clinfo -l order; empty when there is no
+     * platform. Opens nothing: the component registers one backend per pair (opencl:P:D).
+     */
+    static List<int[]> deviceIndices() {
+        int[] n = new int[1];
+        try {
+            clGetPlatformIDs(0, null, n);
+            if (n[0] == 0) return List.of();
+            cl_platform_id[] platforms = new cl_platform_id[n[0]];
+            clGetPlatformIDs(n[0], platforms, null);
+            List<int[]> out = new ArrayList<>();
+            for (int p = 0; p < platforms.length; p++) {
+                int count = devices(platforms[p]).length;
+                for (int d = 0; d < count; d++) out.add(new int[] {p, d});
+            }
+            return out;
+        } catch (CLException e) {
+            return List.of(); // no platform: open() already said why
+        }
+    }
+
     private static int firstGpu(cl_device_id[] ds) {
         for (int d = 0; d < ds.length; d++) {
             if ((deviceLong(ds[d], CL_DEVICE_TYPE) & CL_DEVICE_TYPE_GPU) != 0) return d;

@@ -31,14 +31,37 @@ public final class OpenClBackend implements Backend, AutoCloseable {
     /** Uploaded gather indices and scatter CSRs by content (the scan orders: a handful). */
     private final Map<IndexKey, cl_mem[]> indexCache = new LinkedHashMap<>(16, 0.75f, true);
 
+    /** "opencl" for the default device, "opencl:P:D" for the others (see OpenClComponent). */
+    private final String name;
+
     OpenClBackend(ClRuntime rt) {
+        this(rt, "opencl");
+    }
+
+    OpenClBackend(ClRuntime rt, String name) {
         this.rt = rt;
+        this.name = name;
         this.dummy = (ClBuffer) allocate(1);
     }
 
     /** Opens the configured device (indices -1 = automatic), or says why it cannot. */
     public static OpenClBackend open(int platform, int device) throws ClRuntime.Unavailable {
         return new OpenClBackend(ClRuntime.open(platform, device));
+    }
+
+    /** Opens platform {@code platform}, device {@code device} (both >= 0) under the name {@code opencl:P:D}. */
+    public static OpenClBackend openQualified(int platform, int device) throws ClRuntime.Unavailable {
+        return new OpenClBackend(ClRuntime.open(platform, device), qualifiedName(platform, device));
+    }
+
+    /** The name a device answers to whether or not it is the default: {@code opencl:P:D}. */
+    public static String qualifiedName(int platform, int device) {
+        return "opencl:" + platform + ":" + device;
+    }
+
+    /** {@code opencl:P:D} of this device. */
+    public String qualifiedName() {
+        return qualifiedName(rt.info.platformIndex(), rt.info.deviceIndex());
     }
 
     ClRuntime runtime() {
@@ -52,7 +75,7 @@ public final class OpenClBackend implements Backend, AutoCloseable {
 
     @Override
     public String name() {
-        return "opencl";
+        return name;
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.sisma.engine.opencl.internal;
 
+import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -14,12 +16,15 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import dev.sisma.engine.Backends;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.UnavailableBackend;
 
 /**
  * Probes for an OpenCL device when activated and registers either the {@link Backend} (name
- * "opencl") or, when there is no usable device, an {@link UnavailableBackend} whose one-line
+ * "opencl", alias "opencl:P:D", see {@link Backends#ALIASES_PROPERTY}) plus one backend named
+ * "opencl:P:D" for every other device (ranking {@value #RANK_EXTRA}: used only when chosen by name,
+ * e.g. {@code --backend opencl:1:0}), or, when there is no usable device, an {@link UnavailableBackend} whose one-line
  * reason {@code sisma info} prints (no ICD loader, no platform, no device, a bad configured
  * index, a kernel build failure with the first lines of its log).
  *
@@ -49,15 +54,18 @@ public final class OpenClComponent {
         int device() default -1;
     }
 
-    private final OpenClBackend backend;
-    private final ServiceRegistration<?> registration;
+    /** Ranking of the devices other than the default: below it, so they are only used when chosen by name. */
+    static final int RANK_EXTRA = RANK_OTHER - 1;
+
+    private final List<OpenClBackend> opened = new ArrayList<>();
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
 
     @Activate
     public OpenClComponent(BundleContext context, Config config) {
-        OpenClBackend opened = null;
+        OpenClBackend main = null;
         String reason;
         try {
-            opened = OpenClBackend.open(config.platform(), config.device());
+            main = OpenClBackend.open(config.platform(), config.device());
             reason = null;
         } catch (ClRuntime.Unavailable e) {
             reason = e.getMessage();
@@ -68,40 +76,68 @@ public final class OpenClComponent {
         } catch (RuntimeException e) {
             reason = "OpenCL probe failed: " + e.getMessage();
         }
-        backend = opened;
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put(Backend.NAME_PROPERTY, "opencl");
-        if (opened != null) {
-            props.put(Constants.SERVICE_RANKING, opened.isGpu() ? RANK_GPU : RANK_OTHER);
-            registration = context.registerService(Backend.class, opened, props);
-        } else {
-            String why = reason.replace('\n', ' ');
-            registration = context.registerService(UnavailableBackend.class, new UnavailableBackend() {
-                @Override
-                public String name() {
-                    return "opencl";
-                }
-
-                @Override
-                public String reason() {
-                    return why;
-                }
-
-                @Override
-                public String toString() {
-                    return "opencl unavailable: " + why;
-                }
-            }, props);
+        if (main == null) {
+            registerUnavailable(context, "opencl", reason);
+            return;
         }
+        // The default device: "opencl", also found as "opencl:P:D" (Backends.ALIASES_PROPERTY).
+        String mainName = main.qualifiedName();
+        register(context, main, main.isGpu() ? RANK_GPU : RANK_OTHER, mainName);
+        // Every other device under its own name, so --backend opencl:P:D reaches it. Opened (kernels
+        // built) now, as the default is: a device that cannot be used is listed with its reason.
+        for (int[] pd : ClRuntime.deviceIndices()) {
+            String name = OpenClBackend.qualifiedName(pd[0], pd[1]);
+            if (name.equals(mainName)) continue;
+            try {
+                register(context, OpenClBackend.openQualified(pd[0], pd[1]), RANK_EXTRA, null);
+            } catch (ClRuntime.Unavailable e) {
+                registerUnavailable(context, name, e.getMessage());
+            } catch (RuntimeException e) {
+                registerUnavailable(context, name, "OpenCL probe failed: " + e.getMessage());
+            }
+        }
+    }
+
+    private void register(BundleContext context, OpenClBackend backend, int ranking, String alias) {
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put(Backend.NAME_PROPERTY, backend.name());
+        props.put(Constants.SERVICE_RANKING, ranking);
+        if (alias != null) props.put(Backends.ALIASES_PROPERTY, new String[] {alias});
+        opened.add(backend);
+        registrations.add(context.registerService(Backend.class, backend, props));
+    }
+
+    private void registerUnavailable(BundleContext context, String name, String reason) {
+        String why = reason.replace('\n', ' ');
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put(Backend.NAME_PROPERTY, name);
+        registrations.add(context.registerService(UnavailableBackend.class, new UnavailableBackend() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String reason() {
+                return why;
+            }
+
+            @Override
+            public String toString() {
+                return name + " unavailable: " + why;
+            }
+        }, props));
     }
 
     @Deactivate
     void deactivate() {
-        try {
-            registration.unregister();
-        } catch (IllegalStateException alreadyGone) {
-            // the bundle is stopping and the framework unregistered it
+        for (ServiceRegistration<?> r : registrations) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the bundle is stopping and the framework unregistered it
+            }
         }
-        if (backend != null) backend.close();
+        opened.forEach(OpenClBackend::close);
     }
 }

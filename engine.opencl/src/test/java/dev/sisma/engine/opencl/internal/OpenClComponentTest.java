@@ -1,8 +1,10 @@
 package dev.sisma.engine.opencl.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
@@ -15,6 +17,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 
+import dev.sisma.engine.Backends;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.UnavailableBackend;
 import dev.sisma.engine.testkit.RuntimeRequirement;
@@ -36,7 +39,7 @@ class OpenClComponentTest {
         return ctx;
     }
 
-    /** The one registration the component made: type, service, properties. */
+    /** The first registration the component made (the default device; one per further device follows): type, service, properties. */
     private record Registered(Class<?> type, Object service, Dictionary<?, ?> props) {}
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -44,8 +47,8 @@ class OpenClComponentTest {
         ArgumentCaptor<Class> type = ArgumentCaptor.forClass(Class.class);
         ArgumentCaptor<Object> service = ArgumentCaptor.forClass(Object.class);
         ArgumentCaptor<Dictionary> props = ArgumentCaptor.forClass(Dictionary.class);
-        verify(ctx).registerService((Class) type.capture(), (Object) service.capture(), (Dictionary) props.capture());
-        return new Registered(type.getValue(), service.getValue(), props.getValue());
+        verify(ctx, atLeastOnce()).registerService((Class) type.capture(), (Object) service.capture(), (Dictionary) props.capture());
+        return new Registered(type.getAllValues().get(0), service.getAllValues().get(0), props.getAllValues().get(0));
     }
 
     @Test
@@ -90,9 +93,14 @@ class OpenClComponentTest {
             assertEquals("opencl", b.name());
             assertEquals("opencl", r.props().get(Backend.NAME_PROPERTY));
             assertEquals(b.isGpu() ? 20 : -10, r.props().get(Constants.SERVICE_RANKING));
+            // the default device also answers to opencl:P:D (--backend opencl:0:0)
+            assertTrue(b.qualifiedName().matches("opencl:\\d+:\\d+"), b.qualifiedName());
+            assertArrayEquals(new String[] {b.qualifiedName()}, (String[]) r.props().get(Backends.ALIASES_PROPERTY));
+            int devices = ClRuntime.deviceIndices().size();
+            verify(ctx, org.mockito.Mockito.times(devices)).registerService((Class) any(Class.class), (Object) any(), (Dictionary) any(Dictionary.class));
         } finally {
             c.deactivate();
         }
-        verify(reg).unregister();
+        verify(reg, atLeastOnce()).unregister();
     }
 }
