@@ -93,6 +93,7 @@ public final class TrainCommand implements Command {
         SismaConfig config;
         TrainSettings settings;
         String dataSpec;
+        String dataCount = null;
         if (resume) {
             Path ckpt = out.resolve(Trainer.CHECKPOINT);
             if (!Files.exists(ckpt)) {
@@ -112,6 +113,10 @@ public final class TrainCommand implements Command {
             }
             settings = TrainSettings.fromMetadata(h.metadata(), ckpt.toString());
             dataSpec = a.has("--data") ? a.get("--data", null) : h.metadata().getOrDefault("train.data", "synthetic");
+            if (a.has("--data-count")) {
+                throw new UsageException("--data-count cannot change on --resume (the run would no longer continue exactly)");
+            }
+            dataCount = h.metadata().get("train.data_count");
             settings = override(a, settings, true);
             if (settings.steps() <= h.step()) {
                 o.printf("%s is at step %d of %d; nothing to do (raise --steps to train further)%n", ckpt, h.step(), settings.steps());
@@ -121,10 +126,11 @@ public final class TrainCommand implements Command {
             config = SismaConfig.resolve(a.required("--config"), ctx.workingDirectory());
             dataSpec = a.required("--data");
             settings = override(a, TrainSettings.defaults(), false);
+            dataCount = a.get("--data-count", null);
         }
 
         Backend backend = backend(a.get("--backend", null));
-        Map<String, String> dataOptions = a.has("--data-count") ? Map.of("count", a.get("--data-count", null)) : Map.of();
+        Map<String, String> dataOptions = dataCount != null ? Map.of("count", dataCount) : Map.of();
         Dataset train = datasets.open(dataSpec, ctx.workingDirectory(), Split.TRAIN, settings.seed(), dataOptions);
         Dataset held = datasets.open(dataSpec, ctx.workingDirectory(), Split.TEST, settings.seed(), Map.of());
         List<Mask> grid = new ArrayList<>();
@@ -137,7 +143,12 @@ public final class TrainCommand implements Command {
         boolean tty = System.console() != null && System.console().isTerminal();
         TrainSettings s = settings;
         try (SismaTask task = new SismaTask(config, backend, train, grid, GRID_SAMPLES, sampler, config.sampleSteps())) {
-            Trainer trainer = new Trainer(task, s, out, o, tty, Map.of("train.data", dataSpec));
+            Map<String, String> md = new java.util.LinkedHashMap<>();
+            md.put("train.data", dataSpec);
+            if (dataCount != null) {
+                md.put("train.data_count", dataCount);
+            }
+            Trainer trainer = new Trainer(task, s, out, o, tty, md);
             Trainer.Result r = trainer.run(resume);
             o.printf(Locale.ROOT, "done: steps %d..%d in %s, final loss %.4f (smoothed %.4f); EMA weights in %s%n",
                     r.startStep() + 1, r.endStep(), Trainer.duration(Math.round(r.seconds())), r.lastLoss(), r.smoothedLoss(),
