@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.swt.widgets.Display;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -45,6 +46,8 @@ public final class EditCommand implements Command {
 
     private final GeneratorSource generators = new GeneratorSource();
     private final String autosaveDir;
+    /** The window open now (SWT on GTK allows one display per process), or null. */
+    private volatile EditorWindow open;
 
     @Activate
     public EditCommand(Config config) {
@@ -104,11 +107,10 @@ public final class EditCommand implements Command {
         }
         String dir = a.get("--autosave-dir", autosaveDir);
         Autosave autosave = new Autosave(dir == null || dir.isBlank() ? Autosave.defaultDir() : ctx.resolve(dir));
-        if (System.getenv("DISPLAY") == null && System.getenv("WAYLAND_DISPLAY") == null) {
-            throw new IllegalStateException("cannot open the editor window: no display (DISPLAY is unset; "
-                    + "on a headless machine run it under xvfb-run)");
-        }
         Path screenshot = a.has("--screenshot") ? ctx.resolve(a.get("--screenshot", null)) : null;
+        if (open != null) {
+            throw new IllegalStateException("the editor is already open in this container; close that window first");
+        }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread ui = new Thread(() -> {
             try {
@@ -127,11 +129,20 @@ public final class EditCommand implements Command {
     }
 
     private void runWindow(Path mask, Path photo, Autosave autosave, Path screenshot) {
-        Display display = new Display();
+        Display display;
+        try {
+            display = new Display();
+        } catch (org.eclipse.swt.SWTError e) {
+            String d = System.getenv("DISPLAY");
+            throw new IllegalStateException("cannot open the editor window: no usable display (DISPLAY is "
+                    + (d == null ? "unset" : "'" + d + "'") + "; on a headless machine run it under xvfb-run): "
+                    + e.getMessage(), e);
+        }
         try {
             SyntheticFaces faces = new SyntheticFaces(20_240_611L);
             EditorWindow w = new EditorWindow(display, generators, autosave,
                     i -> faces.mask(i, dev.sisma.ui.swt.internal.editor.MaskEditor.NEW_SIZE));
+            open = w;
             w.open(mask);
             if (photo != null) {
                 w.editor().loadReference(photo);
@@ -149,7 +160,29 @@ public final class EditCommand implements Command {
                 }
             }
         } finally {
+            open = null;
             display.dispose();
+        }
+    }
+
+    /**
+     * The bundle is stopping with the window open: keep unsaved work in the autosave (offered back
+     * at the next start) and close the window so the command returns.
+     */
+    @Deactivate
+    void deactivate() {
+        EditorWindow w = open;
+        if (w == null) {
+            return;
+        }
+        Display d = w.shell().getDisplay();
+        if (!d.isDisposed()) {
+            d.syncExec(() -> {
+                if (!w.shell().isDisposed()) {
+                    w.editor().autosaveNow();
+                    w.shell().dispose();
+                }
+            });
         }
     }
 

@@ -139,7 +139,9 @@ public final class GeneratePanel extends Composite {
         new Label(parent, SWT.NONE).setText(label);
         Spinner s = new Spinner(parent, SWT.BORDER);
         s.setValues(value, min, max, digits, 1, 10);
-        s.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        GridData gd = new GridData(SWT.FILL, SWT.CENTER, true, false);
+        gd.minimumWidth = 90;
+        s.setLayoutData(gd);
         return s;
     }
 

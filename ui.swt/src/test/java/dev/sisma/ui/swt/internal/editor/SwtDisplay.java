@@ -31,13 +31,45 @@ import org.junit.jupiter.api.Assumptions;
  * <p>When no display can be had (no Xvfb, no GTK): under {@code CI=true} the tests FAIL; locally
  * they are skipped with a message saying what is missing.
  */
-final class SwtDisplay {
+public final class SwtDisplay {
     private static Display display;
     private static Thread uiThread;
     private static String problem;
     private static Process xvfb;
 
     private SwtDisplay() {
+    }
+
+    private static boolean xChecked;
+
+    /**
+     * Makes sure an X server is there (starting Xvfb when DISPLAY is unset) without opening an SWT
+     * display in this JVM: for tests whose SWT runs elsewhere (inside an OSGi framework).
+     */
+    public static synchronized void xServer() {
+        if (!xChecked && problem == null) {
+            try {
+                String env = System.getenv("DISPLAY");
+                if (env == null || env.isBlank()) {
+                    startXvfb();
+                }
+                xChecked = true;
+            } catch (Throwable t) {
+                problem = t.getMessage() == null ? t.toString() : t.getMessage();
+            }
+        }
+        if (!xChecked) {
+            unavailable();
+        }
+    }
+
+    private static void unavailable() {
+        String msg = "no display for the SWT UI tests: " + problem
+                + " (install Debian xvfb and libgtk-3-0, or run under xvfb-run -a)";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail(msg);
+        }
+        Assumptions.abort(msg);
     }
 
     /** The display, starting Xvfb and the UI thread on first use; fails (CI) or skips (locally) without one. */
@@ -50,19 +82,14 @@ final class SwtDisplay {
             }
         }
         if (display == null) {
-            String msg = "no display for the SWT UI tests: " + problem
-                    + " (install Debian xvfb and libgtk-3-0, or run under xvfb-run -a)";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail(msg);
-            }
-            Assumptions.abort(msg);
+            unavailable();
         }
         return display;
     }
 
     private static void start() throws Throwable {
         String env = System.getenv("DISPLAY");
-        if (env == null || env.isBlank()) {
+        if ((env == null || env.isBlank()) && !xChecked) {
             startXvfb();
         }
         CountDownLatch ready = new CountDownLatch(1);
@@ -116,6 +143,7 @@ final class SwtDisplay {
             }
             if (p.isAlive() && Files.exists(Path.of("/tmp/.X11-unix/X" + n))) {
                 xvfb = p;
+                xChecked = true;
                 // -terminate: Xvfb exits when our connection closes with the JVM. Killing it from a
                 // shutdown hook instead would make GTK see the X server vanish and exit(1) the JVM.
                 // The hook only covers the case where no display was ever opened on it.
