@@ -99,7 +99,7 @@ public final class EditorWindow {
     static final String HELP = """
             Tools: B brush, E eraser, G fill, R rectangle, O ellipse, I pick class
             Classes: 0-9, Alt+0..Alt+8 for 10-18, comma / period for previous / next
-            Brush: [ and ] size (Shift: by 10), S round / square
+            Brush: [ and ] size (Shift: by 10) or Ctrl+wheel, S round / square
             Palette: click picks the class; Shift+click paints only over that class
             Mouse: left paints, right (or Alt+left) picks the class under the cursor,
               wheel zooms at the cursor, middle drag (or Space+drag) pans

@@ -19,7 +19,7 @@ import dev.sisma.ui.swt.internal.doc.MaskDocument;
 
 /**
  * The drawing surface: the mask (over the reference photo), zoom (wheel, at the cursor) and pan
- * (middle drag, or Space + drag), the brush footprint under the cursor and the tools.
+ * (middle drag, or Space + drag), the brush footprint under the cursor (Ctrl+wheel sizes it) and the tools.
  * Right click (or Alt + click) picks the class under the cursor.
  */
 public final class MaskCanvas extends Canvas {
@@ -81,7 +81,13 @@ public final class MaskCanvas extends Canvas {
         addListener(SWT.MouseMove, this::mouseMove);
         addListener(SWT.MouseUp, this::mouseUp);
         addListener(SWT.MouseWheel, e -> {
-            zoomAt(e.count > 0 ? viewport.zoom() * WHEEL_STEP : viewport.zoom() / WHEEL_STEP, e.x, e.y);
+            if ((e.stateMask & SWT.MOD1) != 0) {
+                // Ctrl+wheel sizes the brush without leaving the canvas (a common ask of mask editors).
+                tools.setBrush(tools.brush().withSize(tools.brush().size() + (e.count > 0 ? 1 : -1) * Math.max(1, tools.brush().size() / 10)));
+                redraw();
+            } else {
+                zoomAt(e.count > 0 ? viewport.zoom() * WHEEL_STEP : viewport.zoom() / WHEEL_STEP, e.x, e.y);
+            }
             e.doit = false;
         });
         addListener(SWT.MouseEnter, e -> {
