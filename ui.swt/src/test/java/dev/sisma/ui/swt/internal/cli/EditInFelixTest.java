@@ -58,7 +58,9 @@ class EditInFelixTest {
                 "swt.host", "swt.gtk")) {
             String path = System.getProperty(key);
             assertNotNull(path, "system property " + key + " (set by the pom)");
-            bundles.add(ctx.installBundle(Path.of(path).toUri().toString()));
+            // In a reactor build before packaging a module may resolve to its classes folder: install it in place.
+            Path p = Path.of(path);
+            bundles.add(ctx.installBundle((Files.isDirectory(p) ? "reference:" : "") + p.toUri()));
         }
         // This bundle from its classes folder (bnd wrote the manifest there); the test runs before packaging.
         ui = ctx.installBundle("reference:" + Path.of(System.getProperty("sisma.ui.classes")).toUri());
