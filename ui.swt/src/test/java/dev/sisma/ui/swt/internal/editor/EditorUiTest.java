@@ -41,8 +41,13 @@ import dev.sisma.ui.swt.internal.generate.GeneratorSource;
 
 /**
  * The editor with real SWT widgets on a real X display, driven by real mouse and key events
- * ({@link Display#post}). Display setup (own Xvfb when DISPLAY is unset; fail under CI=true when
- * none can be had, skip locally): see {@link SwtDisplay}.
+ * ({@link Display#post}), checked in the document and in the canvas pixels (GC.copyArea).
+ *
+ * <p>Headless: CHOSEN = the tests start their own Xvfb when DISPLAY is unset (free display number,
+ * DISPLAY set through libc setenv before GTK starts; see {@link SwtDisplay}), so a plain
+ * {@code mvn verify} works in CI; under {@code xvfb-run -a} (what {@code ./run-tests} does) or on a
+ * desktop they use the display they are given. Under CI=true a missing display/GTK FAILS the tests;
+ * locally they are skipped with a message. Screenshots go to {@code target/screenshots}.
  */
 class EditorUiTest {
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
@@ -437,6 +442,13 @@ class EditorUiTest {
         int id = Integer.parseInt(part.getFileName().toString().substring(0, 5));
         assertEquals(MaskFiles.readParts(mini.resolve("CelebAMask-HQ-mask-anno"), id), sync(() -> editor.document().snapshot()));
         assertEquals(null, sync(() -> editor.document().file()), "an entry of part files is saved under a new name");
+        // A colour mask (CelebAMask-HQ palette) is imported by nearest colour; Save then asks for a new name.
+        Path colour = tmp.resolve("label0_color.png");
+        MaskFiles.writeColour(label, colour);
+        assertTrue(sync(() -> editor.openFile(colour)));
+        assertEquals(label, sync(() -> editor.document().snapshot()));
+        assertEquals(null, sync(() -> editor.document().file()));
+        assertTrue(sync(editor::statusText).startsWith("Imported colour mask"), sync(editor::statusText));
         Path bad = tmp.resolve("bad.png");
         Files.writeString(bad, "not a png");
         assertFalse(sync(() -> editor.openFile(bad)));
