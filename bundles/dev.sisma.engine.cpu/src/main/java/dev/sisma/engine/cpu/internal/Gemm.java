@@ -18,14 +18,17 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
-    /** Micro-tile: MR rows x NR columns; 12 accumulators fit the 16 AVX2 and 32 AVX-512 registers. */
-    static final int MR = 6, NR = 2 * V;
+    /**
+     * Micro-tile: MR rows x NR columns = 4 x 3 vectors: 12 accumulators + 3 B vectors + 1
+     * broadcast fit the 16 AVX2 registers; 7 loads per 12 FMAs (6 x 2 needs 8).
+     */
+    static final int MR = 4, NR = 3 * V;
     /** KC x NR B panel (32 KB at AVX-512) stays in L1, MC x KC A block (96 KB) in L2. */
-    static final int KC = 256, MC = 96;
+    static final int KC = 256, MC = 128;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][]);
 
     private Gemm() {}
 
@@ -126,11 +129,12 @@ public final class Gemm {
                 MemorySegment.copy(b, F, (bo + (long) (pc + p) * n + j0) * 4, bp, d, nr);
                 for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
             }
-        } else { // B stored [n, k] (Linear weights): row j gives kc contiguous values
+        } else { // B stored [n, k] (Linear weights): row j gives kc contiguous values, bulk-copied then scattered
+            float[] row = scratch(3, kc);
             for (int jj = 0; jj < NR; jj++) {
                 if (jj < nr) {
-                    long src = (bo + (long) (j0 + jj) * k + pc) * 4;
-                    for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = b.get(F, src + p * 4L);
+                    MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + pc) * 4, row, 0, kc);
+                    for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = row[p];
                 } else {
                     for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = 0f;
                 }
@@ -142,11 +146,12 @@ public final class Gemm {
     private static void packA(boolean ta, int m, int k, int pc, int kc, MemorySegment a, long ao, int i0, int mc, float[] ap) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir), base = ir * kc;
-            if (!ta) { // A [m, k]
+            if (!ta) { // A [m, k]: bulk-copy each row, then scatter with stride MR
+                float[] row = scratch(4, kc);
                 for (int ii = 0; ii < MR; ii++) {
                     if (ii < mr) {
-                        long src = (ao + (long) (i0 + ir + ii) * k + pc) * 4;
-                        for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = a.get(F, src + p * 4L);
+                        MemorySegment.copy(a, F, (ao + (long) (i0 + ir + ii) * k + pc) * 4, row, 0, kc);
+                        for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = row[p];
                     } else {
                         for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = 0f;
                     }
@@ -168,49 +173,40 @@ public final class Gemm {
      */
     private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float alpha,
                                MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                    c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
+                    c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
         for (int p = 0; p < kc; p++) {
             int bo = bi + p * NR, ao = ai + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V);
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
+                        b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
             FloatVector x = FloatVector.broadcast(S, ap[ao]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
             x = FloatVector.broadcast(S, ap[ao + 1]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
             x = FloatVector.broadcast(S, ap[ao + 2]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
             x = FloatVector.broadcast(S, ap[ao + 3]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, ap[ao + 4]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, ap[ao + 5]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
         }
-        if (mr == MR && nr == NR) {
-            long row = cIndex * 4, ld = (long) ldc * 4;
-            store(c, row, c00, c01, alpha); row += ld;
-            store(c, row, c10, c11, alpha); row += ld;
-            store(c, row, c20, c21, alpha); row += ld;
-            store(c, row, c30, c31, alpha); row += ld;
-            store(c, row, c40, c41, alpha); row += ld;
-            store(c, row, c50, c51, alpha);
-            return;
-        }
-        c00.intoArray(tile, 0); c01.intoArray(tile, V);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V);
-        for (int r = 0; r < mr; r++) {
-            long row = (cIndex + (long) r * ldc) * 4;
-            for (int j = 0; j < nr; j++) c.set(F, row + j * 4L, c.get(F, row + j * 4L) + alpha * tile[r * NR + j]);
-        }
+        // spill to the tile (plain array stores keep every accumulator intrinsified: a vector that
+        // reaches a non-intrinsic use would be boxed, inside the loop too)
+        c00.intoArray(tile, 0); c01.intoArray(tile, V); c02.intoArray(tile, 2 * V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V);
+        addTile(tile, alpha, c, cIndex, ldc, mr, nr);
     }
 
-    private static void store(MemorySegment c, long off, FloatVector v0, FloatVector v1, float alpha) {
-        FloatVector.fromMemorySegment(S, c, off, LE).add(v0.mul(alpha)).intoMemorySegment(c, off, LE);
-        long off1 = off + V * 4L;
-        FloatVector.fromMemorySegment(S, c, off1, LE).add(v1.mul(alpha)).intoMemorySegment(c, off1, LE);
+    /** C[mr x nr at cIndex] += alpha * tile. */
+    private static void addTile(float[] tile, float alpha, MemorySegment c, long cIndex, int ldc, int mr, int nr) {
+        for (int r = 0; r < mr; r++) {
+            long row = (cIndex + (long) r * ldc) * 4;
+            int j = 0;
+            for (; j + V <= nr; j += V) {
+                long off = row + j * 4L;
+                FloatVector.fromArray(S, tile, r * NR + j).mul(alpha).add(FloatVector.fromMemorySegment(S, c, off, LE)).intoMemorySegment(c, off, LE);
+            }
+            for (; j < nr; j++) c.set(F, row + j * 4L, c.get(F, row + j * 4L) + alpha * tile[r * NR + j]);
+        }
     }
 }

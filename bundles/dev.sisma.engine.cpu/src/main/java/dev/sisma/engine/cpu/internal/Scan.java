@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -29,6 +30,32 @@ public final class Scan {
         float[][] s = SCRATCH.get();
         if (s[slot] == null || s[slot].length < size) s[slot] = new float[size];
         return s[slot];
+    }
+
+    private static final float LOG2E = 1.4426950408889634f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
+
+    /**
+     * e^x for the scan's decay factors, inline (the Vector API's EXP is an out-of-line SVML call,
+     * which spills the live state vectors around every call). Cody-Waite reduction x = n ln2 + r,
+     * |r| <= ln2/2, degree-7 Taylor polynomial (truncation < 1e-8 relative), 2^n built in the
+     * exponent bits. Inputs are clamped to [-87.3, 88.3], so very negative arguments give ~1e-38, not 0.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87.3f).min(88.3f);
+        FloatVector t = x.fma(LOG2E, ROUND);
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 5040, 1f / 720);
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        IntVector bits = ((IntVector) t.viewAsIntegralLanes()).add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23);
+        return p.mul((FloatVector) bits.viewAsFloatingLanes());
     }
 
     private static FloatVector load(MemorySegment s, long off, VectorMask<Float> m) {
@@ -58,7 +85,7 @@ public final class Scan {
             FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask);
             FloatVector du = dt.mul(uv), acc = dv.mul(uv);
             for (int s = 0; s < n; s++) {
-                FloatVector dA = dt.mul(FloatVector.fromArray(S, at, s * V)).lanewise(VectorOperators.EXP);
+                FloatVector dA = exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
                 FloatVector hs = dA.mul(FloatVector.fromArray(S, h, s * V)).add(du.mul(bm.get(F, (bcRow + s) * 4)));
                 hs.intoArray(h, s * V);
                 acc = hs.fma(FloatVector.broadcast(S, cm.get(F, (bcRow + s) * 4)), acc);
@@ -120,7 +147,7 @@ public final class Scan {
                 FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask), dtu = dt.mul(uv);
                 int prev = t * n * V, cur = prev + n * V;
                 for (int s = 0; s < n; s++) {
-                    FloatVector dA = dt.mul(FloatVector.fromArray(S, at, s * V)).lanewise(VectorOperators.EXP);
+                    FloatVector dA = exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
                     dA.mul(FloatVector.fromArray(S, hs, prev + s * V)).add(dtu.mul(bm.get(F, (bcRow + s) * 4))).intoArray(hs, cur + s * V);
                 }
             }
@@ -140,7 +167,7 @@ public final class Scan {
                     // dC[t, s] += sum_j dy_j h_j
                     pc[bcIdx + s] += g.mul(h).reduceLanes(VectorOperators.ADD);
                     FloatVector dhs = FloatVector.fromArray(S, dh, s * V).add(g.mul(cs));
-                    FloatVector dA = dt.mul(as).lanewise(VectorOperators.EXP);
+                    FloatVector dA = exp(dt.mul(as));
                     // through exp(dt a) h_prev
                     FloatVector gdA = dhs.mul(hp).mul(dA);
                     ddtAcc = gdA.fma(as, ddtAcc);

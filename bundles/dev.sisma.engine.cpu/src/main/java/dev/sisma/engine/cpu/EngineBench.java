@@ -1,0 +1,101 @@
+package dev.sisma.engine.cpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import dev.sisma.engine.spi.DeviceBuffer;
+
+/**
+ * The engine's speed figures as JSON, for {@code sisma bench} and {@code docs/benchmarks.md}:
+ * GEMM GFLOPS in the Linear layout (x [M, K] times W [N, K] transposed, the model's hot path) at
+ * 1024x1024x1024, 256x1024x4096 and 256x4096x1024 (M x N x K), and the selective scan forward and
+ * backward at batch 1, length 256, channels 2048, state 16; each at 1 thread and at all cores.
+ * Each figure is the median of timed repetitions after a warm-up (JIT-cold kernels are ~30x slower).
+ * JMH benchmarks of the same kernels are in {@code src/jmh}.
+ */
+public final class EngineBench {
+    private EngineBench() {}
+
+    /** GEMM sizes, M x N x K. */
+    public static final int[][] GEMMS = {{1024, 1024, 1024}, {256, 1024, 4096}, {256, 4096, 1024}};
+    /** Scan size: B, L, E, N. */
+    public static final int[] SCAN = {1, 256, 2048, 16};
+
+    public static void main(String[] args) {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;
+        System.out.println(run(new int[] {1, Runtime.getRuntime().availableProcessors()}, seconds));
+    }
+
+    /** Runs every benchmark for each thread count, about {@code secondsPerCase} of timing each; returns JSON. */
+    public static String run(int[] threadCounts, double secondsPerCase) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\n  \"engine\": \"cpu\",\n  \"java\": \"").append(System.getProperty("java.version"))
+          .append("\",\n  \"cores\": ").append(Runtime.getRuntime().availableProcessors()).append(",\n  \"results\": [\n");
+        List<String> rows = new ArrayList<>();
+        for (int threads : threadCounts) {
+            try (CpuBackend be = new CpuBackend(threads)) {
+                for (int[] g : GEMMS) {
+                    double s = gemmSeconds(be, g[0], g[1], g[2], secondsPerCase);
+                    double gflops = 2.0 * g[0] * g[1] * g[2] / s / 1e9;
+                    rows.add(String.format(Locale.ROOT,
+                            "    {\"op\": \"gemm\", \"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"device\": \"%s\", \"ms\": %.3f, \"gflops\": %.1f}",
+                            g[0], g[1], g[2], threads, be.device(), s * 1e3, gflops));
+                }
+                double[] scan = scanSeconds(be, SCAN[0], SCAN[1], SCAN[2], SCAN[3], secondsPerCase);
+                rows.add(String.format(Locale.ROOT,
+                        "    {\"op\": \"scan\", \"b\": %d, \"l\": %d, \"e\": %d, \"n\": %d, \"threads\": %d, \"device\": \"%s\", \"forward_ms\": %.3f, \"backward_ms\": %.3f}",
+                        SCAN[0], SCAN[1], SCAN[2], SCAN[3], threads, be.device(), scan[0] * 1e3, scan[1] * 1e3));
+            }
+        }
+        sb.append(String.join(",\n", rows)).append("\n  ]\n}");
+        return sb.toString();
+    }
+
+    private static DeviceBuffer random(CpuBackend be, long n, long seed, float scale, float shift) {
+        DeviceBuffer b = be.allocate(n);
+        be.randomUniform(b, n, seed, 0);
+        be.affine(b, b, n, scale, shift);
+        return b;
+    }
+
+    /** Median seconds of one x W^T GEMM (M x N x K). */
+    public static double gemmSeconds(CpuBackend be, int m, int n, int k, double seconds) {
+        try (DeviceBuffer a = random(be, (long) m * k, 1, 2, -1); DeviceBuffer w = random(be, (long) n * k, 2, 2, -1);
+             DeviceBuffer c = be.allocate((long) m * n)) {
+            return median(() -> be.gemm(false, true, 1, m, n, k, 1f, a, 0, w, 0, 0f, c, null), seconds);
+        }
+    }
+
+    /** Median seconds of the scan forward and backward. */
+    public static double[] scanSeconds(CpuBackend be, int b, int l, int e, int n, double seconds) {
+        long ble = (long) b * l * e, bln = (long) b * l * n;
+        try (DeviceBuffer u = random(be, ble, 1, 2, -1); DeviceBuffer dt = random(be, ble, 2, 0.1f, 0.001f);
+             DeviceBuffer a = random(be, (long) e * n, 3, -1, -0.1f); DeviceBuffer bm = random(be, bln, 4, 2, -1);
+             DeviceBuffer cm = random(be, bln, 5, 2, -1); DeviceBuffer d = random(be, e, 6, 1, 0.5f);
+             DeviceBuffer y = be.allocate(ble); DeviceBuffer dy = random(be, ble, 7, 2, -1);
+             DeviceBuffer du = be.allocate(ble); DeviceBuffer ddt = be.allocate(ble); DeviceBuffer da = be.allocate((long) e * n);
+             DeviceBuffer dbm = be.allocate(bln); DeviceBuffer dcm = be.allocate(bln); DeviceBuffer dd = be.allocate(e)) {
+            double f = median(() -> be.selectiveScan(u, dt, a, bm, cm, d, y, b, l, e, n), seconds);
+            double g = median(() -> be.selectiveScanBackward(u, dt, a, bm, cm, d, dy, du, ddt, da, dbm, dcm, dd, b, l, e, n), seconds);
+            return new double[] {f, g};
+        }
+    }
+
+    private static double median(Runnable r, double seconds) {
+        long warmEnd = System.nanoTime() + (long) (seconds * 0.5e9);
+        int warm = 0;
+        while (warm < 3 || System.nanoTime() < warmEnd) { r.run(); warm++; }
+        List<Double> times = new ArrayList<>();
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (times.size() < 5 || (System.nanoTime() < end && times.size() < 1000)) {
+            long t0 = System.nanoTime();
+            r.run();
+            times.add((System.nanoTime() - t0) / 1e9);
+        }
+        double[] s = times.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}
