@@ -28,20 +28,25 @@ def median_time(fn, seconds):
     return ts[len(ts) // 2]
 
 
-def numpy_gemm(threads, seconds):
-    """sgemm in a child process, so OPENBLAS_NUM_THREADS takes effect before numpy loads."""
+def numpy_gemm(threads, seconds, python):
+    """sgemm in a child process (the python given: its numpy must use OpenBLAS; Debian's numpy
+    may be on the reference BLAS), so OPENBLAS_NUM_THREADS takes effect before numpy loads."""
     code = (
         "import numpy as np, json, sys\n"
+        "try:\n"
+        "    blas = np.show_config(mode='dicts')['Build Dependencies']['blas']['name']\n"
+        "except Exception:\n"
+        "    blas = 'unknown'\n"
         "sys.path.insert(0, %r)\n"
         "from bench_peers import median_time, GEMMS\n"
         "out = []\n"
         "for m, n, k in GEMMS:\n"
         "    a = np.random.rand(m, k).astype(np.float32); w = np.random.rand(n, k).astype(np.float32)\n"
         "    s = median_time(lambda: a @ w.T, %f)\n"
-        "    out.append({'m': m, 'n': n, 'k': k, 'ms': s * 1e3, 'gflops': 2 * m * n * k / s / 1e9})\n"
+        "    out.append({'m': m, 'n': n, 'k': k, 'ms': s * 1e3, 'gflops': 2 * m * n * k / s / 1e9, 'blas': blas, 'numpy': np.__version__})\n"
         "print(json.dumps(out))\n" % (os.path.dirname(os.path.abspath(__file__)), seconds))
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    return json.loads(subprocess.check_output([sys.executable, "-c", code], env=env))
+    return json.loads(subprocess.check_output([python, "-c", code], env=env))
 
 
 def torch_scan(threads, seconds):
@@ -76,11 +81,12 @@ def main():
     ap.add_argument("--java-cp")
     ap.add_argument("--java", default=os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java"))
     ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--numpy-python", default="python3", help="a python whose numpy uses OpenBLAS (default: python3 on PATH)")
     args = ap.parse_args()
     cores = os.cpu_count()
     report = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "numpy_sgemm": {}, "torch_loop_scan": {}}
     for t in (1, cores):
-        report["numpy_sgemm"][t] = numpy_gemm(t, args.seconds)
+        report["numpy_sgemm"][t] = numpy_gemm(t, args.seconds, args.numpy_python)
         report["torch_loop_scan"][t] = torch_scan(t, args.seconds)
     if args.java_cp:
         out = subprocess.check_output([args.java, "--add-modules", "jdk.incubator.vector", "-cp", args.java_cp,
