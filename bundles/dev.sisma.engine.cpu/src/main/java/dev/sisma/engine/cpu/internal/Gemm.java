@@ -85,6 +85,14 @@ public final class Gemm {
             int p0 = panels * t / packTasks, p1 = panels * (t + 1) / packTasks;
             for (int jp = p0; jp < p1; jp++) packB(tb, n, k, pc, kc, b, bo, jp, bp);
         });
+        // op(A)[:, pc:pc+kc] packed once for all tasks (per-task packing repeated it for every column group)
+        int rowPanels = (m + MR - 1) / MR;
+        float[] ap = scratch(1, rowPanels * MR * kc);
+        int packATasks = par.tasks((long) rowPanels * MR * kc, 1 << 16);
+        par.run(packATasks, t -> {
+            int r0 = rowPanels * t / packATasks, r1 = rowPanels * (t + 1) / packATasks;
+            if (r1 > r0) packA(ta, m, k, pc, kc, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, r0 * MR * kc);
+        });
         int mBlocks = (m + MC - 1) / MC;
         int groups = 1;
         if (par.threads() > 1) {
@@ -94,28 +102,23 @@ public final class Gemm {
         int g = groups;
         long work = 2L * m * n * kc;
         int tasks = work < 2_000_000 ? 1 : mBlocks * g; // tiny products: one task, no fork cost
-        par.run(tasks == 1 ? 1 : tasks, t -> {
-            if (tasks == 1) { block(ta, m, n, k, pc, kc, alpha, a, ao, bp, c, co, 0, m, 0, panels); return; }
+        par.run(tasks, t -> {
+            if (tasks == 1) { block(m, n, kc, alpha, ap, bp, c, co, 0, m, 0, panels); return; }
             int ib = t / g, gi = t % g;
             int i0 = ib * MC, i1 = Math.min(m, i0 + MC);
-            block(ta, m, n, k, pc, kc, alpha, a, ao, bp, c, co, i0, i1, panels * gi / g, panels * (gi + 1) / g);
+            block(m, n, kc, alpha, ap, bp, c, co, i0, i1, panels * gi / g, panels * (gi + 1) / g);
         });
     }
 
-    /** Rows [i0, i1) (in MC chunks) against panels [j0, j1). */
-    private static void block(boolean ta, int m, int n, int k, int pc, int kc, float alpha, MemorySegment a, long ao,
-                              float[] bp, MemorySegment c, long co, int i0, int i1, int j0, int j1) {
-        float[] ap = scratch(1, ((MC + MR - 1) / MR) * MR * kc);
+    /** Rows [i0, i1) (i0 a multiple of MR) against panels [j0, j1), from the packed A and B. */
+    private static void block(int m, int n, int kc, float alpha, float[] ap, float[] bp, MemorySegment c, long co,
+                              int i0, int i1, int j0, int j1) {
         float[] tile = scratch(2, MR * NR);
-        for (int ib = i0; ib < i1; ib += MC) {
-            int mc = Math.min(MC, i1 - ib);
-            packA(ta, m, k, pc, kc, a, ao, ib, mc, ap);
-            for (int jp = j0; jp < j1; jp++) {
-                int jc = jp * NR, nr = Math.min(NR, n - jc);
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
-                    kernel(kc, ap, ir * kc, bp, jp * kc * NR, alpha, c, co + (long) (ib + ir) * n + jc, n, mr, nr, tile);
-                }
+        for (int jp = j0; jp < j1; jp++) {
+            int jc = jp * NR, nr = Math.min(NR, n - jc);
+            for (int ir = i0; ir < i1; ir += MR) {
+                int mr = Math.min(MR, i1 - ir);
+                kernel(kc, ap, ir * kc, bp, jp * kc * NR, alpha, c, co + (long) ir * n + jc, n, mr, nr, tile);
             }
         }
     }
@@ -143,9 +146,9 @@ public final class Gemm {
     }
 
     /** Rows [i0, i0+mc) of op(A) into MR-high panels: ap[(ir/MR) kc MR + p MR + ii], zero-padded. */
-    private static void packA(boolean ta, int m, int k, int pc, int kc, MemorySegment a, long ao, int i0, int mc, float[] ap) {
+    private static void packA(boolean ta, int m, int k, int pc, int kc, MemorySegment a, long ao, int i0, int mc, float[] ap, int apOff) {
         for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir), base = ir * kc;
+            int mr = Math.min(MR, mc - ir), base = apOff + ir * kc;
             if (!ta) { // A [m, k]: bulk-copy each row, then scatter with stride MR
                 float[] row = scratch(4, kc);
                 for (int ii = 0; ii < MR; ii++) {

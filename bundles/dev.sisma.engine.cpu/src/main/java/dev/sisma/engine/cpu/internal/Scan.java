@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -32,30 +31,13 @@ public final class Scan {
         return s[slot];
     }
 
-    private static final float LOG2E = 1.4426950408889634f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
-
     /**
-     * e^x for the scan's decay factors, inline (the Vector API's EXP is an out-of-line SVML call,
-     * which spills the live state vectors around every call). Cody-Waite reduction x = n ln2 + r,
-     * |r| <= ln2/2, degree-7 Taylor polynomial (truncation < 1e-8 relative), 2^n built in the
-     * exponent bits. Inputs are clamped to [-87.3, 88.3], so very negative arguments give ~1e-38, not 0.
+     * e^x: the Vector API's EXP (an SVML call on x86). An inline Cody-Waite polynomial was tried
+     * and was slower: building 2^n needs an int-to-float reinterpretation that C2 did not
+     * intrinsify here, so the vectors were boxed (forward 9.7 vs 7.6 ms, backward 78 vs 26 ms).
      */
     static FloatVector exp(FloatVector x) {
-        x = x.max(-87.3f).min(88.3f);
-        FloatVector t = x.fma(LOG2E, ROUND);
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(1f / 5040, 1f / 720);
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 120));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector bits = ((IntVector) t.viewAsIntegralLanes()).add(127 - 0x4B400000).lanewise(VectorOperators.LSHL, 23);
-        return p.mul((FloatVector) bits.viewAsFloatingLanes());
+        return x.lanewise(VectorOperators.EXP);
     }
 
     private static FloatVector load(MemorySegment s, long off, VectorMask<Float> m) {
