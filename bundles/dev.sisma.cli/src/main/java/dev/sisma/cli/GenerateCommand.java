@@ -6,33 +6,14 @@ import java.util.List;
 import java.util.Set;
 
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
-import dev.sisma.api.generate.Generator;
 
 /** {@code sisma generate}: one mask in, faces out. */
 @Component(service = Command.class)
-public final class GenerateCommand implements Command {
-    private volatile Generator generator;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void setGenerator(Generator g) {
-        generator = g;
-    }
-
-    void unsetGenerator(Generator g) {
-        if (generator == g) {
-            generator = null;
-        }
-    }
-
+public final class GenerateCommand extends GeneratorCommand {
     @Override
     public String name() {
         return "generate";
@@ -58,14 +39,8 @@ public final class GenerateCommand implements Command {
         Args a = Args.parse(args, options, Set.of());
         Path mask = ctx.resolve(a.required("--mask"));
         FaceJob job = new FaceJob(a, ctx);
-        job.run(available(generator), mask, ctx);
+        job.run(generator(), mask, ctx);
         return 0;
     }
 
-    static Generator available(Generator g) {
-        if (g == null) {
-            throw new IllegalStateException("no face generator is running (is the dev.sisma.model bundle started?)");
-        }
-        return g;
-    }
 }

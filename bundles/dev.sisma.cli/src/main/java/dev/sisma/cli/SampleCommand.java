@@ -9,10 +9,6 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
@@ -22,21 +18,7 @@ import dev.sisma.api.generate.Generator;
 
 /** {@code sisma sample}: every mask of a folder through one checkpoint. */
 @Component(service = Command.class)
-public final class SampleCommand implements Command {
-    private volatile Generator generator;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void setGenerator(Generator g) {
-        generator = g;
-    }
-
-    void unsetGenerator(Generator g) {
-        if (generator == g) {
-            generator = null;
-        }
-    }
-
+public final class SampleCommand extends GeneratorCommand {
     @Override
     public String name() {
         return "sample";
@@ -62,7 +44,7 @@ public final class SampleCommand implements Command {
         Args a = Args.parse(args, options, Set.of());
         Path dir = ctx.resolve(a.required("--masks"));
         FaceJob job = new FaceJob(a, ctx);
-        Generator g = GenerateCommand.available(generator);
+        Generator g = generator();
         List<Path> masks = masks(dir);
         for (int i = 0; i < masks.size(); i++) {
             ctx.err().printf("[%d/%d] ", i + 1, masks.size());
