@@ -22,7 +22,16 @@ public final class Gemm {
      * Micro-tile: MR rows x NR columns = 4 x 3 vectors: 12 accumulators + 3 B vectors + 1
      * broadcast fit the 16 AVX2 registers; 7 loads per 12 FMAs (6 x 2 needs 8).
      */
-    static final int MR = 4, NR = 3 * V;
+    static final int NR = 3 * V;
+    /**
+     * Rows of the micro-tile: 8 where there are 32 vector registers (AVX-512: 24 accumulators,
+     * half the loads per FMA of the 4-row tile), else 4. {@code -Dsisma.cpu.gemmRows=4|8} overrides
+     * it (the tests run the 8-row kernel on AVX2 machines too).
+     */
+    static final int MR = Integer.getInteger("sisma.cpu.gemmRows", V >= 16 ? 8 : 4);
+    static {
+        if (MR != 4 && MR != 8) throw new IllegalStateException("sisma.cpu.gemmRows must be 4 or 8, got " + MR);
+    }
     /** KC x NR B panel (32 KB at AVX-512) stays in L1, MC x KC A block (96 KB) in L2. */
     static final int KC = 256, MC = 128;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -176,6 +185,51 @@ public final class Gemm {
      */
     private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float alpha,
                                MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile) {
+        if (MR == 8) kernel8(kc, ap, ai, bp, bi, tile);
+        else kernel4(kc, ap, ai, bp, bi, tile);
+        addTile(tile, alpha, c, cIndex, ldc, mr, nr);
+    }
+
+    /** 8 x 3-vector tile into {@code tile} (24 accumulators: for 32-register ISAs). */
+    private static void kernel8(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z,
+                    c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        int bo = bi, ao = ai;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
+                        b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
+            FloatVector x = FloatVector.broadcast(S, ap[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            x = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            x = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+            x = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+            x = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+            x = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
+            x = FloatVector.broadcast(S, ap[ao + 6]);
+            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
+            x = FloatVector.broadcast(S, ap[ao + 7]);
+            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+            bo += NR;
+            ao += 8;
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, V); c02.intoArray(tile, 2 * V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V); c42.intoArray(tile, 4 * NR + 2 * V);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V); c52.intoArray(tile, 5 * NR + 2 * V);
+        c60.intoArray(tile, 6 * NR); c61.intoArray(tile, 6 * NR + V); c62.intoArray(tile, 6 * NR + 2 * V);
+        c70.intoArray(tile, 7 * NR); c71.intoArray(tile, 7 * NR + V); c72.intoArray(tile, 7 * NR + 2 * V);
+    }
+
+    /** 4 x 3-vector tile into {@code tile} (12 accumulators: fits the 16 AVX2 registers). */
+    private static void kernel4(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
                     c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
         // k loop unrolled by 4 by hand: C2 does not unroll a loop this large, and the loop overhead
@@ -261,7 +315,6 @@ public final class Gemm {
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V);
         c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V);
         c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V);
-        addTile(tile, alpha, c, cIndex, ldc, mr, nr);
     }
 
     /** C[mr x nr at cIndex] += alpha * tile. */
