@@ -54,10 +54,11 @@ public final class Gemm {
             long ao = p * strideA, bo = p * strideB, co = (long) p * m * n;
             initC(par, m, n, beta, c, co, bias);
             if (k == 0 || alpha == 0f) continue;
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                multiply(par, ta, tb, m, n, k, pc, kc, alpha, a, ao, b, bo, c, co);
-            }
+            // a "slab" is as many KC-deep slices as keep the packed B under 4M floats: packed once
+            // (in parallel), then one fork/join pass computes the whole slab (few barriers per GEMM)
+            int panels = (n + NR - 1) / NR;
+            int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / ((long) panels * NR)) / KC * KC);
+            for (int pc = 0; pc < k; pc += slab) multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, c, co);
         }
     }
 
@@ -83,24 +84,30 @@ public final class Gemm {
         });
     }
 
-    /** C += alpha op(A)[:, pc:pc+kc] op(B)[pc:pc+kc, :]. */
-    private static void multiply(Parallel par, boolean ta, boolean tb, int m, int n, int k, int pc, int kc,
+    /** C += alpha op(A)[:, p0:p0+depth] op(B)[p0:p0+depth, :], in KC-deep slices. */
+    private static void multiply(Parallel par, boolean ta, boolean tb, int m, int n, int k, int p0, int depth,
                                  float alpha, MemorySegment a, long ao, MemorySegment b, long bo,
                                  MemorySegment c, long co) {
-        int panels = (n + NR - 1) / NR;
-        float[] bp = scratch(0, panels * kc * NR);
-        int packTasks = par.tasks((long) panels * kc * NR, 1 << 16);
-        par.run(packTasks, t -> {
-            int p0 = panels * t / packTasks, p1 = panels * (t + 1) / packTasks;
-            for (int jp = p0; jp < p1; jp++) packB(tb, n, k, pc, kc, b, bo, jp, bp);
+        int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR, slices = (depth + KC - 1) / KC;
+        // slice q (depth kq) of panel jp at bp[q panels NR KC + jp kq NR]; of row panel ir at ap[q rowPanels MR KC + ir kq]
+        int bSlice = panels * NR * KC, aSlice = rowPanels * MR * KC;
+        float[] bp = scratch(0, slices * bSlice), ap = scratch(1, slices * aSlice);
+        int packB = par.tasks((long) slices * panels * NR * KC, 1 << 16);
+        par.run(packB, t -> {
+            int j0 = panels * t / packB, j1 = panels * (t + 1) / packB;
+            for (int q = 0; q < slices; q++) {
+                int pc = p0 + q * KC, kc = Math.min(KC, p0 + depth - pc);
+                for (int jp = j0; jp < j1; jp++) packB(tb, n, k, pc, kc, b, bo, jp, bp, q * bSlice + jp * kc * NR);
+            }
         });
-        // op(A)[:, pc:pc+kc] packed once for all tasks (per-task packing repeated it for every column group)
-        int rowPanels = (m + MR - 1) / MR;
-        float[] ap = scratch(1, rowPanels * MR * kc);
-        int packATasks = par.tasks((long) rowPanels * MR * kc, 1 << 16);
-        par.run(packATasks, t -> {
-            int r0 = rowPanels * t / packATasks, r1 = rowPanels * (t + 1) / packATasks;
-            if (r1 > r0) packA(ta, m, k, pc, kc, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, r0 * MR * kc);
+        int packA = par.tasks((long) slices * rowPanels * MR * KC, 1 << 16);
+        par.run(packA, t -> {
+            int r0 = rowPanels * t / packA, r1 = rowPanels * (t + 1) / packA;
+            if (r1 <= r0) return;
+            for (int q = 0; q < slices; q++) {
+                int pc = p0 + q * KC, kc = Math.min(KC, p0 + depth - pc);
+                packA(ta, m, k, pc, kc, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, q * aSlice + r0 * MR * kc);
+            }
         });
         int mBlocks = (m + MC - 1) / MC;
         int groups = 1;
@@ -109,32 +116,36 @@ public final class Gemm {
             groups = Math.max(1, Math.min(panels, (want + mBlocks - 1) / mBlocks));
         }
         int g = groups;
-        long work = 2L * m * n * kc;
+        long work = 2L * m * n * depth;
         int tasks = work < 2_000_000 ? 1 : mBlocks * g; // tiny products: one task, no fork cost
         par.run(tasks, t -> {
-            if (tasks == 1) { block(m, n, kc, alpha, ap, bp, c, co, 0, m, 0, panels); return; }
-            int ib = t / g, gi = t % g;
-            int i0 = ib * MC, i1 = Math.min(m, i0 + MC);
-            block(m, n, kc, alpha, ap, bp, c, co, i0, i1, panels * gi / g, panels * (gi + 1) / g);
+            int i0 = 0, i1 = m, j0 = 0, j1 = panels;
+            if (tasks > 1) {
+                int ib = t / g, gi = t % g;
+                i0 = ib * MC;
+                i1 = Math.min(m, i0 + MC);
+                j0 = panels * gi / g;
+                j1 = panels * (gi + 1) / g;
+            }
+            float[] tile = scratch(2, MR * NR);
+            for (int q = 0; q < slices; q++) {
+                int kc = Math.min(KC, depth - q * KC);
+                for (int ib = i0; ib < i1; ib += MC) {
+                    int ie = Math.min(i1, ib + MC);
+                    for (int jp = j0; jp < j1; jp++) {
+                        int jc = jp * NR, nr = Math.min(NR, n - jc);
+                        for (int ir = ib; ir < ie; ir += MR)
+                            kernel(kc, ap, q * aSlice + ir * kc, bp, q * bSlice + jp * kc * NR, alpha, c,
+                                    co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile);
+                    }
+                }
+            }
         });
     }
 
-    /** Rows [i0, i1) (i0 a multiple of MR) against panels [j0, j1), from the packed A and B. */
-    private static void block(int m, int n, int kc, float alpha, float[] ap, float[] bp, MemorySegment c, long co,
-                              int i0, int i1, int j0, int j1) {
-        float[] tile = scratch(2, MR * NR);
-        for (int jp = j0; jp < j1; jp++) {
-            int jc = jp * NR, nr = Math.min(NR, n - jc);
-            for (int ir = i0; ir < i1; ir += MR) {
-                int mr = Math.min(MR, i1 - ir);
-                kernel(kc, ap, ir * kc, bp, jp * kc * NR, alpha, c, co + (long) ir * n + jc, n, mr, nr, tile);
-            }
-        }
-    }
-
     /** Panel jp of op(B): bp[(jp kc + p) NR + jj] = op(B)[pc + p, jp NR + jj], zero beyond n. */
-    private static void packB(boolean tb, int n, int k, int pc, int kc, MemorySegment b, long bo, int jp, float[] bp) {
-        int j0 = jp * NR, nr = Math.min(NR, n - j0), base = jp * kc * NR;
+    private static void packB(boolean tb, int n, int k, int pc, int kc, MemorySegment b, long bo, int jp, float[] bp, int base) {
+        int j0 = jp * NR, nr = Math.min(NR, n - j0);
         if (!tb) { // B [k, n] row-major: NR contiguous values per p
             for (int p = 0; p < kc; p++) {
                 int d = base + p * NR;
