@@ -8,12 +8,13 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Single-precision GEMM in the BLIS style: for each KC-deep slice of k, op(B) is packed into
- * NR-wide column panels (shared by all threads), each task packs an MC x KC block of op(A) into
- * MR-high row panels (in its own scratch) and runs an MR x NR register-blocked micro-kernel
- * (MR rows x 2 vectors of FMA accumulators) over every panel pair. Work is split over
- * (row blocks x column-panel groups) so that even m = 256 keeps every thread busy.
- * Packing absorbs both transposes, so the micro-kernel sees one layout.
+ * Single-precision GEMM in the BLIS style. K is cut into 256-deep slices, grouped into slabs whose
+ * packed B stays under 4M floats; for each slab op(B) is packed into NR-wide column panels and
+ * op(A) into MR-high row panels (both in parallel, once, shared by all tasks), then one fork/join
+ * pass runs an MR x NR register-blocked micro-kernel (MR rows x 3 vectors of FMA accumulators:
+ * 4 rows on 16-register AVX2, 8 on 32-register AVX-512) over (row blocks x column-panel groups),
+ * so that even m = 256 keeps every thread busy. Packing absorbs both transposes, so the
+ * micro-kernel sees one layout. Packed panels live in per-thread scratch arrays that are reused.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
