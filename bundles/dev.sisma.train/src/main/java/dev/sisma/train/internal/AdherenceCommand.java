@@ -74,6 +74,7 @@ public final class AdherenceCommand implements Command {
                   between samples of one mask under different seeds (diversity).
                   --checkpoint  weights or a training checkpoint (its EMA weights); default: the bundled demo
                   --steps K     sampler steps (default: the config's)   --sampler NAME (default: the config's)
+                  --cfg X       classifier-free guidance scale (default: the config's; needs a null-mask model)
                   --sheet PNG   also write a sheet (mask | samples) of the first 8 masks""";
     }
 
@@ -84,7 +85,7 @@ public final class AdherenceCommand implements Command {
     @Override
     public int run(List<String> argv, CommandContext ctx) throws Exception {
         Args a = Args.parse(argv, Set.of("--checkpoint", "--count", "--seeds", "--steps", "--sampler", "--data-seed", "--batch",
-                "--sheet", "--backend"), Set.of());
+                "--sheet", "--backend", "--cfg"), Set.of());
         int count = a.getInt("--count", 64), seeds = a.getInt("--seeds", 2), batch = a.getInt("--batch", 16);
         if (count < 2 || seeds < 2 || batch < 1) {
             throw new UsageException("--count and --seeds must be at least 2, --batch at least 1");
@@ -100,10 +101,11 @@ public final class AdherenceCommand implements Command {
             Sampler sampler = Samplers.byName(samplerName).orElseThrow(() -> new UsageException("unknown sampler '" + samplerName
                     + "' (known: " + String.join(", ", Samplers.names()) + ")"));
             int steps = a.getInt("--steps", cfg.sampleSteps());
+            double cfgScale = a.getDouble("--cfg", cfg.cfgScale());
             PrintStream o = ctx.out();
-            o.printf("model %s from %s; %d held-out masks x %d seeds, %s %d steps, %s%n", cfg.name(), file, count, seeds,
-                    sampler.name(), steps, backend.name());
-            Result r = measure(model, a.getLong("--data-seed", 0), count, seeds, sampler, steps, batch,
+            o.printf(Locale.ROOT, "model %s from %s; %d held-out masks x %d seeds, %s %d steps, cfg %.2f, %s%n", cfg.name(), file,
+                    count, seeds, sampler.name(), steps, cfgScale, backend.name());
+            Result r = measure(model, a.getLong("--data-seed", 0), count, seeds, sampler, steps, cfgScale, batch,
                     a.has("--sheet") ? ctx.resolve(a.get("--sheet", null)) : null, o);
             o.printf(Locale.ROOT, "adherence %.4f (min per image %.4f); real images %.4f; against another mask %.4f%n",
                     r.adherence(), r.minAdherence(), r.realAdherence(), r.mismatchedAdherence());
@@ -115,7 +117,8 @@ public final class AdherenceCommand implements Command {
     }
 
     /** Measures a model on held-out synthetic masks; optionally writes a sheet of the first 8. */
-    public static Result measure(Sisma model, long dataSeed, int count, int seeds, Sampler sampler, int steps, int batch,
+    public static Result measure(Sisma model, long dataSeed, int count, int seeds, Sampler sampler, int steps, double cfgScale,
+                                 int batch,
                                  Path sheet, PrintStream progress) throws IOException {
         long t0 = System.nanoTime();
         int size = model.config().inputSize();
@@ -132,7 +135,7 @@ public final class AdherenceCommand implements Command {
         for (int k = 0; k < seeds; k++) {
             List<float[]> perSeed = new ArrayList<>();
             for (int from = 0; from < count; from += batch) {
-                perSeed.addAll(SismaTask.sample(model, masks.subList(from, Math.min(count, from + batch)), 1, k, sampler, steps, 1.0));
+                perSeed.addAll(SismaTask.sample(model, masks.subList(from, Math.min(count, from + batch)), 1, k, sampler, steps, cfgScale));
                 if (progress != null) {
                     progress.printf("  seed %d: %d/%d masks%n", k, Math.min(count, from + batch), count);
                 }
