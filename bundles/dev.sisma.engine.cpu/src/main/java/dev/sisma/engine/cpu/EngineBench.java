@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.DeviceBuffer;
 
 /**
@@ -28,32 +29,46 @@ public final class EngineBench {
         System.out.println(run(new int[] {1, Runtime.getRuntime().availableProcessors()}, seconds));
     }
 
-    /** Runs every benchmark for each thread count, about {@code secondsPerCase} of timing each; returns JSON. */
+    /** Runs every benchmark on the CPU backend for each thread count, about {@code secondsPerCase} of timing each; returns JSON. */
     public static String run(int[] threadCounts, double secondsPerCase) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("{\n  \"engine\": \"cpu\",\n  \"java\": \"").append(System.getProperty("java.version"))
-          .append("\",\n  \"cores\": ").append(Runtime.getRuntime().availableProcessors()).append(",\n  \"results\": [\n");
         List<String> rows = new ArrayList<>();
         for (int threads : threadCounts) {
             try (CpuBackend be = new CpuBackend(threads)) {
-                for (int[] g : GEMMS) {
-                    double s = gemmSeconds(be, g[0], g[1], g[2], secondsPerCase);
-                    double gflops = 2.0 * g[0] * g[1] * g[2] / s / 1e9;
-                    rows.add(String.format(Locale.ROOT,
-                            "    {\"op\": \"gemm\", \"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"device\": \"%s\", \"ms\": %.3f, \"gflops\": %.1f}",
-                            g[0], g[1], g[2], threads, be.device(), s * 1e3, gflops));
-                }
-                double[] scan = scanSeconds(be, SCAN[0], SCAN[1], SCAN[2], SCAN[3], secondsPerCase);
-                rows.add(String.format(Locale.ROOT,
-                        "    {\"op\": \"scan\", \"b\": %d, \"l\": %d, \"e\": %d, \"n\": %d, \"threads\": %d, \"device\": \"%s\", \"forward_ms\": %.3f, \"backward_ms\": %.3f}",
-                        SCAN[0], SCAN[1], SCAN[2], SCAN[3], threads, be.device(), scan[0] * 1e3, scan[1] * 1e3));
+                rows.addAll(rows(be, threads, secondsPerCase));
             }
         }
-        sb.append(String.join(",\n", rows)).append("\n  ]\n}");
-        return sb.toString();
+        return json("cpu", rows);
     }
 
-    private static DeviceBuffer random(CpuBackend be, long n, long seed, float scale, float shift) {
+    /** Runs every benchmark on any backend (threads are the backend's own business: reported as 0). */
+    public static String run(Backend backend, double secondsPerCase) {
+        return json(backend.name(), rows(backend, 0, secondsPerCase));
+    }
+
+    private static String json(String engine, List<String> rows) {
+        return "{\n  \"engine\": \"" + engine + "\",\n  \"java\": \"" + System.getProperty("java.version")
+                + "\",\n  \"cores\": " + Runtime.getRuntime().availableProcessors() + ",\n  \"results\": [\n"
+                + String.join(",\n", rows) + "\n  ]\n}";
+    }
+
+    private static List<String> rows(Backend be, int threads, double secondsPerCase) {
+        List<String> rows = new ArrayList<>();
+        String device = be.device().replace("\\", "\\\\").replace("\"", "\\\"");
+        for (int[] g : GEMMS) {
+            double s = gemmSeconds(be, g[0], g[1], g[2], secondsPerCase);
+            double gflops = 2.0 * g[0] * g[1] * g[2] / s / 1e9;
+            rows.add(String.format(Locale.ROOT,
+                    "    {\"op\": \"gemm\", \"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"device\": \"%s\", \"ms\": %.3f, \"gflops\": %.1f}",
+                    g[0], g[1], g[2], threads, device, s * 1e3, gflops));
+        }
+        double[] scan = scanSeconds(be, SCAN[0], SCAN[1], SCAN[2], SCAN[3], secondsPerCase);
+        rows.add(String.format(Locale.ROOT,
+                "    {\"op\": \"scan\", \"b\": %d, \"l\": %d, \"e\": %d, \"n\": %d, \"threads\": %d, \"device\": \"%s\", \"forward_ms\": %.3f, \"backward_ms\": %.3f}",
+                SCAN[0], SCAN[1], SCAN[2], SCAN[3], threads, device, scan[0] * 1e3, scan[1] * 1e3));
+        return rows;
+    }
+
+    private static DeviceBuffer random(Backend be, long n, long seed, float scale, float shift) {
         DeviceBuffer b = be.allocate(n);
         be.randomUniform(b, n, seed, 0);
         be.affine(b, b, n, scale, shift);
@@ -61,15 +76,18 @@ public final class EngineBench {
     }
 
     /** Median seconds of one x W^T GEMM (M x N x K). */
-    public static double gemmSeconds(CpuBackend be, int m, int n, int k, double seconds) {
+    public static double gemmSeconds(Backend be, int m, int n, int k, double seconds) {
         try (DeviceBuffer a = random(be, (long) m * k, 1, 2, -1); DeviceBuffer w = random(be, (long) n * k, 2, 2, -1);
              DeviceBuffer c = be.allocate((long) m * n)) {
-            return median(() -> be.gemm(false, true, 1, m, n, k, 1f, a, 0, w, 0, 0f, c, null), seconds);
+            return median(() -> {
+                be.gemm(false, true, 1, m, n, k, 1f, a, 0, w, 0, 0f, c, null);
+                sync(be, c);
+            }, seconds);
         }
     }
 
     /** Median seconds of the scan forward and backward. */
-    public static double[] scanSeconds(CpuBackend be, int b, int l, int e, int n, double seconds) {
+    public static double[] scanSeconds(Backend be, int b, int l, int e, int n, double seconds) {
         long ble = (long) b * l * e, bln = (long) b * l * n;
         try (DeviceBuffer u = random(be, ble, 1, 2, -1); DeviceBuffer dt = random(be, ble, 2, 0.1f, 0.001f);
              DeviceBuffer a = random(be, (long) e * n, 3, -1, -0.1f); DeviceBuffer bm = random(be, bln, 4, 2, -1);
@@ -77,10 +95,21 @@ public final class EngineBench {
              DeviceBuffer y = be.allocate(ble); DeviceBuffer dy = random(be, ble, 7, 2, -1);
              DeviceBuffer du = be.allocate(ble); DeviceBuffer ddt = be.allocate(ble); DeviceBuffer da = be.allocate((long) e * n);
              DeviceBuffer dbm = be.allocate(bln); DeviceBuffer dcm = be.allocate(bln); DeviceBuffer dd = be.allocate(e)) {
-            double f = median(() -> be.selectiveScan(u, dt, a, bm, cm, d, y, b, l, e, n), seconds);
-            double g = median(() -> be.selectiveScanBackward(u, dt, a, bm, cm, d, dy, du, ddt, da, dbm, dcm, dd, b, l, e, n), seconds);
+            double f = median(() -> {
+                be.selectiveScan(u, dt, a, bm, cm, d, y, b, l, e, n);
+                sync(be, y);
+            }, seconds);
+            double g = median(() -> {
+                be.selectiveScanBackward(u, dt, a, bm, cm, d, dy, du, ddt, da, dbm, dcm, dd, b, l, e, n);
+                sync(be, du);
+            }, seconds);
             return new double[] {f, g};
         }
+    }
+
+    /** A one-float download: the SPI's way to wait for a queued (GPU) backend; free on the CPU. */
+    private static void sync(Backend be, DeviceBuffer b) {
+        be.download(b, 0, new float[1], 0, 1);
     }
 
     private static double median(Runnable r, double seconds) {

@@ -1,0 +1,93 @@
+package dev.sisma.cli;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import dev.sisma.api.cli.Args;
+import dev.sisma.api.cli.Command;
+import dev.sisma.api.cli.CommandContext;
+import dev.sisma.api.cli.UsageException;
+import dev.sisma.engine.Backends;
+import dev.sisma.engine.cpu.EngineBench;
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.ModelBenchmark;
+
+/** {@code sisma bench}: the engine's and the model's speed figures on a chosen backend. */
+@Component(service = Command.class)
+public final class BenchCommand implements Command {
+    private final Backends backends;
+
+    @Activate
+    public BenchCommand(@Reference Backends backends) {
+        this.backends = backends;
+    }
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "measure the engine (GEMM, scan) or the model (denoise and training steps)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: sisma bench [engine|model] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N]
+                  engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
+                                    and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
+                                    on the CPU backend at 1 thread and at all cores
+                  model:            one denoising step (batch 1) and one training step per config, SISMA and
+                                    its attention baseline, with the share of time in GEMM, scan and the rest
+                  --backend NAME    compute backend (see sisma info); default: the one in use
+                  --seconds S       timing per engine case (default 1)
+                  --configs LIST    model configs, comma-separated (default sisma-S/2,sisma-B/2,sisma-L/2)
+                  --tokens LIST     token counts, comma-separated squares (default 256,1024,4096)
+                  --reps N          timed repetitions per model case (default 3)
+                  Figures and the peers (OpenBLAS, PyTorch) are recorded in docs/benchmarks.md.""";
+    }
+
+    @Override
+    public int run(List<String> args, CommandContext ctx) {
+        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps"), Set.of());
+        List<String> what = a.positional();
+        String mode = what.isEmpty() ? "engine" : what.get(0);
+        if (what.size() > 1 || !(mode.equals("engine") || mode.equals("model"))) {
+            throw new UsageException("expected 'engine' or 'model', got " + String.join(" ", what));
+        }
+        Backend backend = backend(a.get("--backend", null));
+        if (mode.equals("engine")) {
+            double seconds = a.getDouble("--seconds", 1.0);
+            String json = backend.name().equals("cpu")
+                    ? EngineBench.run(new int[] {1, Runtime.getRuntime().availableProcessors()}, seconds)
+                    : EngineBench.run(backend, seconds);
+            ctx.out().println(json);
+            return 0;
+        }
+        List<String> configs = List.of(a.get("--configs", "sisma-S/2,sisma-B/2,sisma-L/2").split(","));
+        int[] tokens;
+        try {
+            tokens = Arrays.stream(a.get("--tokens", "256,1024,4096").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        } catch (NumberFormatException e) {
+            throw new UsageException("--tokens needs comma-separated integers, got '" + a.get("--tokens", "") + "'");
+        }
+        ctx.out().println("model benchmark on " + backend.name() + " (" + backend.device() + ")");
+        ModelBenchmark.runAll(configs, tokens, a.getInt("--reps", 3), backend, r -> ctx.out().println(r.line()));
+        return 0;
+    }
+
+    private Backend backend(String name) {
+        if (name == null) {
+            return backends.current().orElseThrow(() -> new IllegalStateException("no compute backend is registered"));
+        }
+        return backends.byName(name).orElseThrow(() -> new UsageException("compute backend '" + name
+                + "' is not registered; available: " + backends.all().stream().map(Backend::name).toList()));
+    }
+}

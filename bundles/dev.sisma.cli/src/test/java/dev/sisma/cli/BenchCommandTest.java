@@ -1,0 +1,58 @@
+package dev.sisma.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sisma.api.cli.UsageException;
+import dev.sisma.engine.Backends;
+import dev.sisma.engine.cpu.CpuBackend;
+import dev.sisma.engine.spi.Backend;
+
+class BenchCommandTest {
+    final Backends backends = mock(Backends.class);
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    int run(String... args) {
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        return new BenchCommand(backends).run(List.of(args), SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
+    }
+
+    @Test
+    void anUnknownBackendListsTheRegisteredOnes() {
+        Backend cpu = mock(Backend.class);
+        when(cpu.name()).thenReturn("cpu");
+        when(backends.byName("cuda")).thenReturn(Optional.empty());
+        when(backends.all()).thenReturn(List.of(cpu));
+        UsageException e = assertThrows(UsageException.class, () -> run("--backend", "cuda"));
+        assertEquals("compute backend 'cuda' is not registered; available: [cpu]", e.getMessage());
+    }
+
+    @Test
+    void onlyEngineOrModelCanBeMeasured() {
+        UsageException e = assertThrows(UsageException.class, () -> run("vae"));
+        assertTrue(e.getMessage().contains("expected 'engine' or 'model'"), e.getMessage());
+    }
+
+    @Test
+    void measuresTheModelOnTheBackendInUse() {
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            when(backends.current()).thenReturn(Optional.of(cpu));
+            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1"));
+            String s = out.toString(StandardCharsets.UTF_8);
+            assertTrue(s.matches("(?s).*demo +sisma +16 tokens.*denoise.*train.*gemm.*scan.*other.*"), s);
+            assertTrue(s.matches("(?s).*demo +attention +16 tokens.*"), s);
+        }
+    }
+}
