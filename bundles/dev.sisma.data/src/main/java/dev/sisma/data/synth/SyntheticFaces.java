@@ -105,7 +105,7 @@ public final class SyntheticFaces {
         final boolean glasses, hat;
         final double lensW, lensH, frame, hatLine, hatBrim;
         // colours
-        final double[] skin, hairC, brow, lip, iris, cloth, cloth2, bgA, bgB, hatC, metal, necklaceC, lens, frameC;
+        final double[] skin, noseC, hairC, brow, lip, iris, cloth, cloth2, bgA, bgB, hatC, metal, necklaceC, lens, frameC;
         final double lx, ly, bgAngle, clothPattern, clothFreq, lightAmount;
 
         Face(long seed, long index) {
@@ -189,10 +189,13 @@ public final class SyntheticFaces {
             skin = mixRgb(rgb(0.98, 0.85, 0.74), rgb(0.36, 0.22, 0.15), tone);
             skin[0] += r.nextDouble(-0.03, 0.03);
             skin[1] += r.nextDouble(-0.03, 0.03);
-            double[][] hairs = {rgb(0.07, 0.06, 0.05), rgb(0.3, 0.19, 0.1), rgb(0.55, 0.38, 0.2), rgb(0.85, 0.72, 0.45),
+            // No pure black hair: brows are drawn darker than the hair, as they usually look, and must stay
+            // distinguishable from it (the mask-adherence score compares region colours).
+            double[][] hairs = {rgb(0.17, 0.13, 0.1), rgb(0.3, 0.19, 0.1), rgb(0.55, 0.38, 0.2), rgb(0.85, 0.72, 0.45),
                 rgb(0.6, 0.25, 0.1), rgb(0.72, 0.72, 0.7), rgb(0.2, 0.12, 0.08)};
             hairC = jitter(r, hairs[r.nextInt(hairs.length)], 0.05);
-            brow = mixRgb(hairC, rgb(0.1, 0.07, 0.05), 0.4);
+            brow = mixRgb(hairC, rgb(0.02, 0.015, 0.01), 0.75);
+            noseC = mixRgb(skin, rgb(0.7, 0.3, 0.25), 0.4);
             lip = mixRgb(skin, rgb(0.75, 0.25, 0.3), r.nextDouble(0.35, 0.7));
             double[][] irises = {rgb(0.3, 0.18, 0.08), rgb(0.25, 0.45, 0.7), rgb(0.3, 0.5, 0.3), rgb(0.1, 0.08, 0.06)};
             iris = irises[r.nextInt(irises.length)];
@@ -200,8 +203,9 @@ public final class SyntheticFaces {
             cloth2 = hsv(r.nextDouble(), r.nextDouble(0.0, 0.8), r.nextDouble(0.2, 1.0));
             clothPattern = r.nextDouble();
             clothFreq = r.nextDouble(15, 40);
-            bgA = hsv(r.nextDouble(), r.nextDouble(0.0, 0.6), r.nextDouble(0.25, 1.0));
-            bgB = mixRgb(bgA, hsv(r.nextDouble(), r.nextDouble(0.0, 0.6), r.nextDouble(0.2, 1.0)), r.nextDouble(0.2, 0.8));
+            // Studio backdrops: coloured, neither black nor grey, so they never look like eyes or hair.
+            bgA = hsv(r.nextDouble(), r.nextDouble(0.25, 0.7), r.nextDouble(0.45, 0.95));
+            bgB = mixRgb(bgA, hsv(r.nextDouble(), r.nextDouble(0.25, 0.7), r.nextDouble(0.45, 0.95)), r.nextDouble(0.2, 0.6));
             bgAngle = r.nextDouble(0, 2 * Math.PI);
             hatC = hsv(r.nextDouble(), r.nextDouble(0.2, 0.9), r.nextDouble(0.2, 0.9));
             metal = r.nextBoolean() ? rgb(0.85, 0.7, 0.3) : rgb(0.8, 0.8, 0.85);
@@ -453,19 +457,21 @@ public final class SyntheticFaces {
                     shade = lambert + lowNoise * 0.06;
                 }
                 case NOSE -> {
-                    base = skin;
-                    // darker sides, lit ridge
+                    // ruddier than the cheeks, darker sides, lit ridge
+                    base = noseC;
                     double t = Math.abs(u) / noseW;
-                    shade = lambert * (0.9 - 0.12 * t) + 0.05;
+                    shade = lambert * (0.8 - 0.15 * t);
                 }
                 case L_EAR, R_EAR -> {
-                    base = skin;
-                    shade = lambert * 0.85;
+                    // ears catch less light and show more blood than the face
+                    base = noseC;
+                    shade = lambert * 0.7;
                 }
                 case NECK -> {
+                    // in the shadow of the chin
                     base = skin;
                     double under = Math.max(0, 1 - (v - ry * 0.8) / (ry * 0.4));
-                    shade = 0.8 - 0.2 * Math.min(1, under);
+                    shade = 0.68 - 0.18 * Math.min(1, under);
                 }
                 case L_EYE, R_EYE -> {
                     double du = Math.abs(u) - eyeX;
