@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM in the BLIS style. K is cut into 256-deep slices, grouped into slabs whose
  * packed B stays under 4M floats; for each slab op(B) is packed into NR-wide column panels and
  * op(A) into MR-high row panels (both in parallel, once, shared by all tasks), then one fork/join
- * pass runs an MR x NR register-blocked micro-kernel (MR rows x 3 vectors of FMA accumulators:
- * 4 rows on 16-register AVX2, 8 on 32-register AVX-512) over (row blocks x column-panel groups),
+ * pass runs an MR x NR register-blocked micro-kernel (FMA accumulators: 6 rows x 2 vectors on
+ * 16-register AVX2, 8 rows x 3 vectors on 32-register AVX-512) over (row blocks x column-panel groups),
  * so that even m = 256 keeps every thread busy. Packing absorbs both transposes, so the
  * micro-kernel sees one layout. Packed panels live in per-thread scratch arrays that are reused.
  */
@@ -20,21 +20,22 @@ public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     /**
-     * Micro-tile: MR rows x NR columns = 4 x 3 vectors: 12 accumulators + 3 B vectors + 1
-     * broadcast fit the 16 AVX2 registers; 7 loads per 12 FMAs (6 x 2 needs 8).
+     * Micro-tile shape, by register file: 8 rows x 3 vectors where there are 32 vector registers
+     * (AVX-512: 24 accumulators), else 6 rows x 2 vectors (AVX2's 16 registers: 12 accumulators,
+     * see {@link #kernel6}). {@code -Dsisma.cpu.gemmRows=6|8} overrides it (the tests run the 8-row
+     * kernel on AVX2 machines too).
      */
-    static final int NR = 3 * V;
-    /**
-     * Rows of the micro-tile: 8 where there are 32 vector registers (AVX-512: 24 accumulators,
-     * half the loads per FMA of the 4-row tile), else 4. {@code -Dsisma.cpu.gemmRows=4|8} overrides
-     * it (the tests run the 8-row kernel on AVX2 machines too).
-     */
-    static final int MR = Integer.getInteger("sisma.cpu.gemmRows", V >= 16 ? 8 : 4);
+    static final int MR = Integer.getInteger("sisma.cpu.gemmRows", V >= 16 ? 8 : 6);
     static {
-        if (MR != 4 && MR != 8) throw new IllegalStateException("sisma.cpu.gemmRows must be 4 or 8, got " + MR);
+        if (MR != 6 && MR != 8) throw new IllegalStateException("sisma.cpu.gemmRows must be 6 or 8, got " + MR);
     }
-    /** KC x NR B panel (32 KB at AVX-512) stays in L1, MC x KC A block (96 KB) in L2. */
-    static final int KC = 256, MC = 128;
+    static final int NR = (MR == 8 ? 3 : 2) * V;
+    /**
+     * KC x NR B micro-panel (16 KB on AVX2, 48 KB on AVX-512) stays in L1 (or L1 + L2 streaming),
+     * the MC x KC A block (128-144 KB) in L2; MC is a multiple of MR so that row blocks start on
+     * packed row panels.
+     */
+    static final int KC = 256, MC = MR * (MR == 8 ? 16 : 24);
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -198,7 +199,7 @@ public final class Gemm {
     private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float alpha,
                                MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile) {
         if (MR == 8) kernel8(kc, ap, ai, bp, bi, tile);
-        else kernel4(kc, ap, ai, bp, bi, tile);
+        else kernel6(kc, ap, ai, bp, bi, tile);
         addTile(tile, alpha, c, cIndex, ldc, mr, nr);
     }
 
@@ -240,93 +241,44 @@ public final class Gemm {
         c70.intoArray(tile, 7 * NR); c71.intoArray(tile, 7 * NR + V); c72.intoArray(tile, 7 * NR + 2 * V);
     }
 
-    /** 4 x 3-vector tile into {@code tile} (12 accumulators: fits the 16 AVX2 registers). */
-    private static void kernel4(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00,
-                    c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-        // k loop unrolled by 4 by hand: C2 does not unroll a loop this large, and the loop overhead
-        // and per-load bounds checks otherwise cost ~30% (measured 40 -> 57 GFLOPS on one AVX2 core)
-        int bo = bi, ao = ai, p = 0;
-        for (; p + 4 <= kc; p += 4) {
-            {
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
-                            b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
-                FloatVector x = FloatVector.broadcast(S, ap[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-                x = FloatVector.broadcast(S, ap[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-                x = FloatVector.broadcast(S, ap[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-                x = FloatVector.broadcast(S, ap[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-                bo += NR;
-                ao += MR;
-            }
-            {
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
-                            b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
-                FloatVector x = FloatVector.broadcast(S, ap[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-                x = FloatVector.broadcast(S, ap[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-                x = FloatVector.broadcast(S, ap[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-                x = FloatVector.broadcast(S, ap[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-                bo += NR;
-                ao += MR;
-            }
-            {
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
-                            b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
-                FloatVector x = FloatVector.broadcast(S, ap[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-                x = FloatVector.broadcast(S, ap[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-                x = FloatVector.broadcast(S, ap[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-                x = FloatVector.broadcast(S, ap[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-                bo += NR;
-                ao += MR;
-            }
-            {
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
-                            b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
-                FloatVector x = FloatVector.broadcast(S, ap[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-                x = FloatVector.broadcast(S, ap[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-                x = FloatVector.broadcast(S, ap[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-                x = FloatVector.broadcast(S, ap[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-                bo += NR;
-                ao += MR;
-            }
-        }
-        for (; p < kc; p++) {
-            {
-                FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
-                            b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
-                FloatVector x = FloatVector.broadcast(S, ap[ao]);
-                c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
-                x = FloatVector.broadcast(S, ap[ao + 1]);
-                c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
-                x = FloatVector.broadcast(S, ap[ao + 2]);
-                c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
-                x = FloatVector.broadcast(S, ap[ao + 3]);
-                c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
-                bo += NR;
-                ao += MR;
-            }
+    /**
+     * 6 x 2-vector tile into {@code tile} (the BLIS/OpenBLAS Haswell shape: 12 accumulators + 2 B
+     * vectors + 1 broadcast = 15 of the 16 AVX2 registers). Measured on a Zen 3 core, panels in L1,
+     * register-only FMA peak about 100 GFLOPS: the old 4 x 3 tile needs all 16 registers, so C2
+     * kept accumulators on the stack and every k-step waited on a store-to-load round trip (41-44
+     * GFLOPS); unrolling k by hand makes C2 hoist the next steps' loads and spill too (6 x 2
+     * unrolled: 55; plain: 86). The {@code p + 1 <= kc} loop test is deliberate: with {@code p < kc}
+     * C2 (JDK 25) hoists the bounds checks into a pre-loop whose extra live values cost one
+     * accumulator spill in this tight allocation (whole GEMM 35 vs 55 GFLOPS, one thread); the
+     * in-loop checks it keeps instead are cheap compares.
+     */
+    private static void kernel6(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int p = 0; p + 1 <= kc; p++) {
+            int bo = bi + p * (2 * V), ao = ai + p * 6;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V);
+            FloatVector x = FloatVector.broadcast(S, ap[ao]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, ap[ao + 1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, ap[ao + 2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, ap[ao + 3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, ap[ao + 4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, ap[ao + 5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         // spill to the tile (plain array stores keep every accumulator intrinsified: a vector that
         // reaches a non-intrinsic use would be boxed, inside the loop too)
-        c00.intoArray(tile, 0); c01.intoArray(tile, V); c02.intoArray(tile, 2 * V);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V);
+        c00.intoArray(tile, 0); c01.intoArray(tile, V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V);
     }
 
     /** C[mr x nr at cIndex] += alpha * tile. */
