@@ -97,19 +97,13 @@ public final class Gemm {
         int packB = par.tasks((long) slices * panels * NR * KC, 1 << 16);
         par.run(packB, t -> {
             int j0 = panels * t / packB, j1 = panels * (t + 1) / packB;
-            for (int q = 0; q < slices; q++) {
-                int pc = p0 + q * KC, kc = Math.min(KC, p0 + depth - pc);
-                for (int jp = j0; jp < j1; jp++) packB(tb, n, k, pc, kc, b, bo, jp, bp, q * bSlice + jp * kc * NR);
-            }
+            for (int jp = j0; jp < j1; jp++) packB(tb, n, k, p0, depth, b, bo, jp, bp, bSlice);
         });
         int packA = par.tasks((long) slices * rowPanels * MR * KC, 1 << 16);
         par.run(packA, t -> {
             int r0 = rowPanels * t / packA, r1 = rowPanels * (t + 1) / packA;
             if (r1 <= r0) return;
-            for (int q = 0; q < slices; q++) {
-                int pc = p0 + q * KC, kc = Math.min(KC, p0 + depth - pc);
-                packA(ta, m, k, pc, kc, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, q * aSlice + r0 * MR * kc);
-            }
+            packA(ta, m, k, p0, depth, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, aSlice);
         });
         int mBlocks = (m + MC - 1) / MC;
         int groups = 1;
@@ -130,12 +124,15 @@ public final class Gemm {
                 j1 = panels * (gi + 1) / g;
             }
             float[] tile = scratch(2, MR * NR);
-            for (int q = 0; q < slices; q++) {
-                int kc = Math.min(KC, depth - q * KC);
-                for (int ib = i0; ib < i1; ib += MC) {
-                    int ie = Math.min(i1, ib + MC);
-                    for (int jp = j0; jp < j1; jp++) {
-                        int jc = jp * NR, nr = Math.min(NR, n - jc);
+            // slices innermost but one: the MC x NR block of C stays in L1 across the whole slab
+            // (slices outermost re-read C from L3 once per slice); each B slice is reused from L1
+            // by the MC / MR row panels below it, and A streams sequentially from L2 / L3
+            for (int ib = i0; ib < i1; ib += MC) {
+                int ie = Math.min(i1, ib + MC);
+                for (int jp = j0; jp < j1; jp++) {
+                    int jc = jp * NR, nr = Math.min(NR, n - jc);
+                    for (int q = 0; q < slices; q++) {
+                        int kc = Math.min(KC, depth - q * KC);
                         for (int ir = ib; ir < ie; ir += MR)
                             kernel(kc, ap, q * aSlice + ir * kc, bp, q * bSlice + jp * kc * NR, alpha, c,
                                     co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile);
@@ -145,47 +142,56 @@ public final class Gemm {
         });
     }
 
-    /** Panel jp of op(B): bp[(jp kc + p) NR + jj] = op(B)[pc + p, jp NR + jj], zero beyond n. */
-    private static void packB(boolean tb, int n, int k, int pc, int kc, MemorySegment b, long bo, int jp, float[] bp, int base) {
+    /**
+     * Panel jp of op(B) for every KC-deep slice q of the slab [p0, p0 + depth):
+     * bp[q bSlice + (jp kc + p) NR + jj] = op(B)[p0 + q KC + p, jp NR + jj], zero beyond n.
+     */
+    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int jp, float[] bp, int bSlice) {
         int j0 = jp * NR, nr = Math.min(NR, n - j0);
         if (!tb) { // B [k, n] row-major: NR contiguous values per p
-            for (int p = 0; p < kc; p++) {
-                int d = base + p * NR;
-                MemorySegment.copy(b, F, (bo + (long) (pc + p) * n + j0) * 4, bp, d, nr);
+            for (int p = 0; p < depth; p++) {
+                int q = p / KC, kc = Math.min(KC, depth - q * KC);
+                int d = q * bSlice + (jp * kc + p - q * KC) * NR;
+                MemorySegment.copy(b, F, (bo + (long) (p0 + p) * n + j0) * 4, bp, d, nr);
                 for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
             }
-        } else { // B stored [n, k] (Linear weights): row j gives kc contiguous values, bulk-copied then scattered
-            float[] row = scratch(3, kc);
+        } else { // B stored [n, k] (Linear weights): each row's whole slab depth is bulk-copied once
+            // (one long sequential read the prefetcher follows: KC-long pieces of NR rows 4k apart
+            // were latency-bound, ~1 ns a float) and then scattered into the slices
+            float[] row = scratch(3, depth);
             for (int jj = 0; jj < NR; jj++) {
-                if (jj < nr) {
-                    MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + pc) * 4, row, 0, kc);
-                    for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = row[p];
-                } else {
-                    for (int p = 0; p < kc; p++) bp[base + p * NR + jj] = 0f;
+                if (jj < nr) MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0) * 4, row, 0, depth);
+                for (int q = 0, pc = 0; pc < depth; q++, pc += KC) {
+                    int kc = Math.min(KC, depth - pc), d = q * bSlice + jp * kc * NR + jj;
+                    if (jj < nr) for (int p = 0; p < kc; p++) bp[d + p * NR] = row[pc + p];
+                    else for (int p = 0; p < kc; p++) bp[d + p * NR] = 0f;
                 }
             }
         }
     }
 
-    /** Rows [i0, i0+mc) of op(A) into MR-high panels: ap[(ir/MR) kc MR + p MR + ii], zero-padded. */
-    private static void packA(boolean ta, int m, int k, int pc, int kc, MemorySegment a, long ao, int i0, int mc, float[] ap, int apOff) {
+    /**
+     * Rows [i0, i0+mc) of op(A) (i0 a multiple of MR) into MR-high panels for every slice q of the
+     * slab: ap[q aSlice + (i0 + ir) kc + p MR + ii], zero-padded.
+     */
+    private static void packA(boolean ta, int m, int k, int p0, int depth, MemorySegment a, long ao, int i0, int mc, float[] ap, int aSlice) {
         for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir), base = apOff + ir * kc;
-            if (!ta) { // A [m, k]: bulk-copy each row, then scatter with stride MR
-                float[] row = scratch(4, kc);
+            int mr = Math.min(MR, mc - ir);
+            if (!ta) { // A [m, k]: bulk-copy each row's slab depth once, then scatter with stride MR
+                float[] row = scratch(4, depth);
                 for (int ii = 0; ii < MR; ii++) {
-                    if (ii < mr) {
-                        MemorySegment.copy(a, F, (ao + (long) (i0 + ir + ii) * k + pc) * 4, row, 0, kc);
-                        for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = row[p];
-                    } else {
-                        for (int p = 0; p < kc; p++) ap[base + p * MR + ii] = 0f;
+                    if (ii < mr) MemorySegment.copy(a, F, (ao + (long) (i0 + ir + ii) * k + p0) * 4, row, 0, depth);
+                    for (int q = 0, pc = 0; pc < depth; q++, pc += KC) {
+                        int kc = Math.min(KC, depth - pc), d = q * aSlice + (i0 + ir) * kc + ii;
+                        if (ii < mr) for (int p = 0; p < kc; p++) ap[d + p * MR] = row[pc + p];
+                        else for (int p = 0; p < kc; p++) ap[d + p * MR] = 0f;
                     }
                 }
             } else { // A stored [k, m]
-                for (int p = 0; p < kc; p++) {
-                    long src = (ao + (long) (pc + p) * m + i0 + ir) * 4;
-                    int d = base + p * MR;
-                    MemorySegment.copy(a, F, src, ap, d, mr);
+                for (int p = 0; p < depth; p++) {
+                    int q = p / KC, kc = Math.min(KC, depth - q * KC);
+                    int d = q * aSlice + (i0 + ir) * kc + (p - q * KC) * MR;
+                    MemorySegment.copy(a, F, (ao + (long) (p0 + p) * m + i0 + ir) * 4, ap, d, mr);
                     for (int ii = mr; ii < MR; ii++) ap[d + ii] = 0f;
                 }
             }
