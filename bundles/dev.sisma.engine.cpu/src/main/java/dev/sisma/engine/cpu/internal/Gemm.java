@@ -56,10 +56,10 @@ public final class Gemm {
             long ao = p * strideA, bo = p * strideB, co = (long) p * m * n;
             initC(par, m, n, beta, c, co, bias);
             if (k == 0 || alpha == 0f) continue;
-            // a "slab" is as many KC-deep slices as keep the packed B under 4M floats: packed once
-            // (in parallel), then one fork/join pass computes the whole slab (few barriers per GEMM)
-            int panels = (n + NR - 1) / NR;
-            int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / ((long) panels * NR)) / KC * KC);
+            // a "slab" is as many KC-deep slices as keep the packed A under 4M floats: A is packed
+            // once (in parallel), then one fork/join pass computes the whole slab (two barriers)
+            int rows = (m + MR - 1) / MR * MR;
+            int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / rows) / KC * KC);
             for (int pc = 0; pc < k; pc += slab) multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, c, co);
         }
     }
@@ -91,50 +91,43 @@ public final class Gemm {
                                  float alpha, MemorySegment a, long ao, MemorySegment b, long bo,
                                  MemorySegment c, long co) {
         int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR, slices = (depth + KC - 1) / KC;
-        // slice q (depth kq) of panel jp at bp[q panels NR KC + jp kq NR]; of row panel ir at ap[q rowPanels MR KC + ir kq]
-        int bSlice = panels * NR * KC, aSlice = rowPanels * MR * KC;
-        float[] bp = scratch(0, slices * bSlice), ap = scratch(1, slices * aSlice);
-        int packB = par.tasks((long) slices * panels * NR * KC, 1 << 16);
-        par.run(packB, t -> {
-            int j0 = panels * t / packB, j1 = panels * (t + 1) / packB;
-            for (int jp = j0; jp < j1; jp++) packB(tb, n, k, p0, depth, b, bo, jp, bp, bSlice);
-        });
+        // slice q (depth kq) of row panel ir at ap[q rowPanels MR KC + ir kq]
+        int aSlice = rowPanels * MR * KC;
+        float[] ap = scratch(1, slices * aSlice);
         int packA = par.tasks((long) slices * rowPanels * MR * KC, 1 << 16);
         par.run(packA, t -> {
             int r0 = rowPanels * t / packA, r1 = rowPanels * (t + 1) / packA;
             if (r1 <= r0) return;
             packA(ta, m, k, p0, depth, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, aSlice);
         });
+        // tasks split the column panels first (each task packs its own B panels, so a panel split
+        // over row groups is packed once per group); row groups only when panels are few
         int mBlocks = (m + MC - 1) / MC;
-        int groups = 1;
-        if (par.threads() > 1) {
-            int want = 4 * par.threads();
-            groups = Math.max(1, Math.min(panels, (want + mBlocks - 1) / mBlocks));
-        }
-        int g = groups;
+        int want = par.threads() > 1 ? 4 * par.threads() : 1;
+        int colGroups = Math.min(panels, want), rowGroups = Math.min(mBlocks, (want + colGroups - 1) / colGroups);
         long work = 2L * m * n * depth;
-        int tasks = work < 2_000_000 ? 1 : mBlocks * g; // tiny products: one task, no fork cost
+        int tasks = work < 2_000_000 ? 1 : rowGroups * colGroups; // tiny products: one task, no fork cost
         par.run(tasks, t -> {
-            int i0 = 0, i1 = m, j0 = 0, j1 = panels;
-            if (tasks > 1) {
-                int ib = t / g, gi = t % g;
-                i0 = ib * MC;
-                i1 = Math.min(m, i0 + MC);
-                j0 = panels * gi / g;
-                j1 = panels * (gi + 1) / g;
-            }
-            float[] tile = scratch(2, MR * NR);
-            // slices innermost but one: the MC x NR block of C stays in L1 across the whole slab
-            // (slices outermost re-read C from L3 once per slice); each B slice is reused from L1
-            // by the MC / MR row panels below it, and A streams sequentially from L2 / L3
-            for (int ib = i0; ib < i1; ib += MC) {
-                int ie = Math.min(i1, ib + MC);
-                for (int jp = j0; jp < j1; jp++) {
-                    int jc = jp * NR, nr = Math.min(NR, n - jc);
+            int rg = tasks == 1 ? 0 : t / colGroups, cg = tasks == 1 ? 0 : t % colGroups;
+            int rgs = tasks == 1 ? 1 : rowGroups, cgs = tasks == 1 ? 1 : colGroups;
+            int i0 = mBlocks * rg / rgs * MC, i1 = Math.min(m, mBlocks * (rg + 1) / rgs * MC);
+            int j0 = panels * cg / cgs, j1 = panels * (cg + 1) / cgs;
+            float[] tile = scratch(2, MR * NR), bp = scratch(0, slices * KC * NR);
+            for (int jp = j0; jp < j1; jp++) {
+                // this panel of B, all slices, packed right before use: bp[p NR + jj] stays in
+                // L2 (64-256 KB), each 16 KB slice in L1 while the row panels below it run
+                // (packing all of B up front wrote it to a cold 16 MB buffer: 20% of the time
+                // at M = 256)
+                packB(tb, n, k, p0, depth, b, bo, jp, bp);
+                int jc = jp * NR, nr = Math.min(NR, n - jc);
+                for (int ib = i0; ib < i1; ib += MC) {
+                    int ie = Math.min(i1, ib + MC);
+                    // slices inside the row block: its MC x NR block of C stays in L1 across the
+                    // slab (slices outermost re-read C from L3 once per slice)
                     for (int q = 0; q < slices; q++) {
                         int kc = Math.min(KC, depth - q * KC);
                         for (int ir = ib; ir < ie; ir += MR)
-                            kernel(kc, ap, q * aSlice + ir * kc, bp, q * bSlice + jp * kc * NR, alpha, c,
+                            kernel(kc, ap, q * aSlice + ir * kc, bp, q * KC * NR, alpha, c,
                                     co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile);
                     }
                 }
@@ -142,29 +135,24 @@ public final class Gemm {
         });
     }
 
-    /**
-     * Panel jp of op(B) for every KC-deep slice q of the slab [p0, p0 + depth):
-     * bp[q bSlice + (jp kc + p) NR + jj] = op(B)[p0 + q KC + p, jp NR + jj], zero beyond n.
-     */
-    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int jp, float[] bp, int bSlice) {
+    /** Panel jp of op(B) over the slab [p0, p0 + depth): bp[p NR + jj] = op(B)[p0 + p, jp NR + jj], zero beyond n. */
+    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int jp, float[] bp) {
         int j0 = jp * NR, nr = Math.min(NR, n - j0);
         if (!tb) { // B [k, n] row-major: NR contiguous values per p
             for (int p = 0; p < depth; p++) {
-                int q = p / KC, kc = Math.min(KC, depth - q * KC);
-                int d = q * bSlice + (jp * kc + p - q * KC) * NR;
+                int d = p * NR;
                 MemorySegment.copy(b, F, (bo + (long) (p0 + p) * n + j0) * 4, bp, d, nr);
                 for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
             }
-        } else { // B stored [n, k] (Linear weights): each row's whole slab depth is bulk-copied once
-            // (one long sequential read the prefetcher follows: KC-long pieces of NR rows 4k apart
-            // were latency-bound, ~1 ns a float) and then scattered into the slices
+        } else { // B stored [n, k] (Linear weights): each row's slab depth in one long sequential
+            // bulk copy (KC-long pieces of rows k apart were latency-bound), then scattered
             float[] row = scratch(3, depth);
             for (int jj = 0; jj < NR; jj++) {
-                if (jj < nr) MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0) * 4, row, 0, depth);
-                for (int q = 0, pc = 0; pc < depth; q++, pc += KC) {
-                    int kc = Math.min(KC, depth - pc), d = q * bSlice + jp * kc * NR + jj;
-                    if (jj < nr) for (int p = 0; p < kc; p++) bp[d + p * NR] = row[pc + p];
-                    else for (int p = 0; p < kc; p++) bp[d + p * NR] = 0f;
+                if (jj < nr) {
+                    MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0) * 4, row, 0, depth);
+                    for (int p = 0; p < depth; p++) bp[p * NR + jj] = row[p];
+                } else {
+                    for (int p = 0; p < depth; p++) bp[p * NR + jj] = 0f;
                 }
             }
         }
