@@ -31,9 +31,9 @@ final class FaceJob {
     static final String OPTIONS_USAGE = """
               --samples N       images per mask (default 4; seeds S, S+1, ...)
               --seed S          first seed (default: a random one, printed)
-              --steps K         sampler steps (default 50)
-              --sampler NAME    euler or heun, or one a bundle adds (default euler)
-              --cfg X           classifier-free guidance scale (default 1: none)
+              --steps K         sampler steps (default: the model's)
+              --sampler NAME    euler or heun, or one a bundle adds (default: the model's)
+              --cfg X           classifier-free guidance scale, 1 = none (default: the model's)
               --checkpoint FILE model weights (safetensors); default: the bundled demo model
               --backend NAME    compute backend (see sisma info); default: the one in use
               --out DIR         where the PNGs go""";
@@ -52,26 +52,27 @@ final class FaceJob {
     FaceJob(Args a, CommandContext ctx) {
         samples = a.getInt("--samples", 4);
         seed = a.has("--seed") ? a.getLong("--seed", 0) : Math.floorMod(System.nanoTime(), 1_000_000L);
-        steps = a.getInt("--steps", 50);
-        sampler = a.get("--sampler", "euler");
-        cfg = a.getDouble("--cfg", 1.0);
+        // 0, null and NaN leave the choice to the model (its config's sampler, steps and guidance)
+        steps = a.getInt("--steps", 0);
+        sampler = a.get("--sampler", null);
+        cfg = a.getDouble("--cfg", Double.NaN);
         checkpoint = a.has("--checkpoint") ? ctx.resolve(a.get("--checkpoint", null)) : null;
         backend = a.get("--backend", null);
         out = ctx.resolve(a.required("--out"));
         if (samples < 1 || samples > 256) {
             throw new dev.sisma.api.cli.UsageException("--samples must be 1..256, got " + samples);
         }
-        if (steps < 1 || steps > 10_000) {
+        if (a.has("--steps") && (steps < 1 || steps > 10_000)) {
             throw new dev.sisma.api.cli.UsageException("--steps must be 1..10000, got " + steps);
         }
-        if (!(cfg >= 0) || Double.isInfinite(cfg)) {
+        if (a.has("--cfg") && (!(cfg >= 0) || Double.isInfinite(cfg))) {
             throw new dev.sisma.api.cli.UsageException("--cfg must be a finite number >= 0, got " + cfg);
         }
     }
 
     /** Generates the samples of one mask file and writes them with their sheet; returns the files written. */
     List<Path> run(Generator generator, Path maskFile, CommandContext ctx) throws IOException {
-        if (!generator.samplers().contains(sampler)) {
+        if (sampler != null && !generator.samplers().contains(sampler)) {
             throw new dev.sisma.api.cli.UsageException("unknown sampler '" + sampler + "'; available: " + generator.samplers());
         }
         ImportedMask imported = MaskFiles.read(maskFile);
@@ -81,8 +82,8 @@ final class FaceJob {
         }
         Mask mask = imported.mask();
         String name = baseName(maskFile);
-        ctx.err().printf("%s: %d sample(s), seed %d, %s %d steps%s%n", name, samples, seed, sampler, steps,
-                cfg == 1.0 ? "" : ", cfg " + cfg);
+        ctx.err().printf("%s: %d sample(s), seed %d%s%s%s%n", name, samples, seed, sampler == null ? "" : ", " + sampler,
+                steps == 0 ? "" : ", " + steps + " steps", Double.isNaN(cfg) ? "" : ", cfg " + cfg);
         List<GeneratedImage> images = generator.generate(
                 new GenerationRequest(mask, samples, seed, steps, sampler, cfg, checkpoint, backend), progress(ctx.err()));
         List<Path> written = new java.util.ArrayList<>();

@@ -121,6 +121,20 @@ class GenerateCommandTest {
     }
 
     @Test
+    void leavesSamplerStepsAndGuidanceToTheModelUnlessGiven() throws Exception {
+        faceMask();
+        assertEquals(0, run(paintByClass, "--mask", "face.png", "--samples", "1", "--out", "out"), err.toString());
+        GenerationRequest r = requests.get(0);
+        assertEquals(0, r.steps());
+        assertEquals(null, r.sampler());
+        assertTrue(Double.isNaN(r.cfgScale()));
+        GenerationRequest filled = r.withDefaults("heun", 25, 2.0);
+        assertEquals(25, filled.steps());
+        assertEquals("heun", filled.sampler());
+        assertEquals(2.0, filled.cfgScale());
+    }
+
+    @Test
     void aCorruptMaskIsOneLineAndExitTwo() throws Exception {
         Files.write(dir.resolve("bad.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0});
         assertEquals(2, run(paintByClass, "--mask", "bad.png", "--out", "out"));

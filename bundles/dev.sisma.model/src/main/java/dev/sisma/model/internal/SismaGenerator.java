@@ -86,11 +86,13 @@ public final class SismaGenerator implements Generator {
     }
 
     @Override
-    public synchronized List<GeneratedImage> generate(GenerationRequest request, Progress progress) {
+    public synchronized List<GeneratedImage> generate(GenerationRequest asked, Progress progress) {
+        Backend backend = backend(asked.backend());
+        Sisma model = model(asked.checkpoint(), backend);
+        SismaConfig cfg = model.config();
+        GenerationRequest request = asked.withDefaults(cfg.sampler(), cfg.sampleSteps(), cfg.cfgScale());
         Sampler sampler = samplers.stream().filter(s -> s.name().equals(request.sampler())).findFirst()
                 .orElseThrow(() -> new InputException("unknown sampler '" + request.sampler() + "'; available: " + samplers()));
-        Backend backend = backend(request.backend());
-        Sisma model = model(request.checkpoint(), backend);
         return generate(model, sampler, request, progress);
     }
 
