@@ -61,11 +61,12 @@ class SismaTrainingTest {
     }
 
     /**
-     * On the CPU backend a resumed run matches the straight one to float32 rounding, not bit for
-     * bit: the backend's vector reductions ({@code FloatVector.reduceLanes(ADD)} in reduce and in
-     * the scan backward) may sum lanes in a different order before and after the JIT compiles
-     * them, so even two straight runs in one JVM can differ in the last bit. The loop itself is
-     * exact: {@link TrainerTest#resumeContinuesExactly} shows bit identity on a deterministic backend.
+     * On the CPU backend a resumed run matches the straight one to float32 rounding, not yet bit for
+     * bit: the backend's lane sums now run in a fixed order, but its Vector API transcendentals
+     * ({@code lanewise(EXP)} and friends) are computed by the Java fallback before the JIT compiles
+     * them and by the SVML intrinsic after, which can differ in the last bit, so even two straight
+     * runs in one JVM can differ there. The loop itself is exact: {@link TrainerTest#resumeContinuesExactly}
+     * shows bit identity on a deterministic backend.
      */
     @Test
     void resumeOfTheRealModelMatches() throws Exception {

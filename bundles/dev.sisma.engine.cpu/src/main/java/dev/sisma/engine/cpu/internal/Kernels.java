@@ -42,6 +42,19 @@ public final class Kernels {
 
     // ------------------------------------------------------------------ reduce
 
+    /**
+     * The sum of a vector's lanes in lane order. Not {@code reduceLanes(ADD)}: its order is left to
+     * the implementation and differs between the interpreter and the JIT-compiled intrinsic, which
+     * made identical runs differ in the last bit (and broke bit-exact resume).
+     */
+    static float sumLanes(FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
     public static void reduce(Parallel par, ReduceOp op, MemorySegment x, MemorySegment y, int outer, int axis, int inner) {
         if (inner == 1) {
             rows(par, outer, axis, o -> {
@@ -54,7 +67,7 @@ public final class Kernels {
                     FloatVector acc = FloatVector.zero(S);
                     int j = 0;
                     for (; j + V <= axis; j += V) acc = acc.add(FloatVector.fromMemorySegment(S, x, (base + j) * 4, LE));
-                    double s = acc.reduceLanes(VectorOperators.ADD);
+                    double s = sumLanes(acc);
                     for (; j < axis; j++) s += get(x, base + j);
                     set(y, o, (float) (op == ReduceOp.MEAN ? s / axis : s));
                 }

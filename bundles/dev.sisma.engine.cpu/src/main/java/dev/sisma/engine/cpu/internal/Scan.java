@@ -147,7 +147,7 @@ public final class Scan {
                     FloatVector as = FloatVector.fromArray(S, at, s * V);
                     FloatVector h = FloatVector.fromArray(S, hs, cur + s * V), hp = FloatVector.fromArray(S, hs, prev + s * V);
                     // dC[t, s] += sum_j dy_j h_j
-                    pc[bcIdx + s] += g.mul(h).reduceLanes(VectorOperators.ADD);
+                    pc[bcIdx + s] += Kernels.sumLanes(g.mul(h));
                     FloatVector dhs = FloatVector.fromArray(S, dh, s * V).add(g.mul(cs));
                     FloatVector dA = exp(dt.mul(as));
                     // through exp(dt a) h_prev
@@ -158,7 +158,7 @@ public final class Scan {
                     FloatVector dhb = dhs.mul(bs);
                     ddtAcc = dhb.fma(uv, ddtAcc);
                     duAcc = dhb.fma(dt, duAcc);
-                    pb[bcIdx + s] += dhs.mul(dt).mul(uv).reduceLanes(VectorOperators.ADD);
+                    pb[bcIdx + s] += Kernels.sumLanes(dhs.mul(dt).mul(uv));
                     // carry to h[t-1]
                     dhs.mul(dA).intoArray(dh, s * V);
                 }
