@@ -1,11 +1,16 @@
 #!/usr/bin/python3
-"""Peers for the engine benchmarks, in the same run: OpenBLAS sgemm through numpy and the
-PyTorch plain-loop reference scan (the Mamba `selective_scan_ref` loop), against the Java
-EngineBench. Prints one JSON document with the figures and the ratios (Java / peer).
+"""Peers for the engine benchmarks, in the same run: OpenBLAS sgemm (numpy `a @ w.T`, or
+torch.mm where numpy is on the reference BLAS) and the PyTorch plain-loop reference scan (the
+Mamba `selective_scan_ref` loop), against the Java EngineBench. Prints one JSON document with
+the figures and the ratios (Java / peer).
 
-Run by hand with Debian's /usr/bin/python3 ( Debian's python3-numpy and python3-torch):
+Run by hand with Debian's /usr/bin/python3 (Debian's python3-numpy and python3-torch):
     python3 bench_peers.py --java-cp <engine classes>:<cpu classes> [--java /path/to/java] [--seconds 1]
-Without --java-cp only the peers run.
+        [--blas-lib DIR] [--no-scan]
+Debian's numpy and torch both link libblas.so.3, which is the reference BLAS unless an OpenBLAS
+package is installed. Without root: `apt-get download libopenblas0-pthread && dpkg-deb -x
+libopenblas0-pthread_*.deb ob` and pass `--blas-lib ob/usr/lib/x86_64-linux-gnu/openblas-pthread`.
+Each sgemm row names the peer and the BLAS libraries it loaded. Without --java-cp only the peers run.
 """
 import argparse, json, os, subprocess, sys, time
 
@@ -28,24 +33,44 @@ def median_time(fn, seconds):
     return ts[len(ts) // 2]
 
 
-def numpy_gemm(threads, seconds, python):
-    """sgemm in a child process (the python given: its numpy must use OpenBLAS; Debian's numpy
-    may be on the reference BLAS), so OPENBLAS_NUM_THREADS takes effect before numpy loads."""
+def blas_gemm(threads, seconds, python, blas_lib=None):
+    """sgemm in a child process, so OPENBLAS_NUM_THREADS takes effect before the BLAS loads.
+    Uses numpy `a @ w.T`, or torch.mm (torch.set_num_threads) when numpy's BLAS is the slow
+    reference one (Debian's default libblas3). `blas_lib`, a folder holding an OpenBLAS
+    libblas.so.3 (e.g. /usr/lib/x86_64-linux-gnu/openblas-pthread from Debian's
+    libopenblas0-pthread), goes first on LD_LIBRARY_PATH for the child only."""
     code = (
-        "import numpy as np, json, sys\n"
-        "try:\n"
-        "    blas = np.show_config(mode='dicts')['Build Dependencies']['blas']['name']\n"
-        "except Exception:\n"
-        "    blas = 'unknown'\n"
+        "import numpy as np, json, sys, time\n"
         "sys.path.insert(0, %r)\n"
         "from bench_peers import median_time, GEMMS\n"
+        "def loaded_blas():\n"
+        "    libs = set()\n"
+        "    for line in open('/proc/self/maps'):\n"
+        "        f = line.split()[-1]\n"
+        "        if 'blas' in f: libs.add(f)\n"
+        "    return sorted(libs)\n"
+        "a = np.random.rand(512, 512).astype(np.float32)\n"
+        "t = time.perf_counter(); a @ a.T; a @ a.T; slow = (time.perf_counter() - t) / 2 > 2 * 512 ** 3 / 10e9\n"
+        "peer = 'numpy'\n"
+        "if slow:  # reference BLAS (about 2 GFLOPS): torch.mm\n"
+        "    import torch\n"
+        "    torch.set_num_threads(%d)\n"
+        "    peer = 'torch ' + torch.__version__\n"
         "out = []\n"
         "for m, n, k in GEMMS:\n"
         "    a = np.random.rand(m, k).astype(np.float32); w = np.random.rand(n, k).astype(np.float32)\n"
-        "    s = median_time(lambda: a @ w.T, %f)\n"
-        "    out.append({'m': m, 'n': n, 'k': k, 'ms': s * 1e3, 'gflops': 2 * m * n * k / s / 1e9, 'blas': blas, 'numpy': np.__version__})\n"
-        "print(json.dumps(out))\n" % (os.path.dirname(os.path.abspath(__file__)), seconds))
+        "    if slow:\n"
+        "        ta, tw = torch.from_numpy(a), torch.from_numpy(w)\n"
+        "        fn = lambda: torch.mm(ta, tw.t())\n"
+        "    else:\n"
+        "        fn = lambda: a @ w.T\n"
+        "    s = median_time(fn, %f)\n"
+        "    out.append({'m': m, 'n': n, 'k': k, 'ms': s * 1e3, 'gflops': 2 * m * n * k / s / 1e9, 'peer': peer,\n"
+        "                'numpy': np.__version__, 'blas': loaded_blas()})\n"
+        "print(json.dumps(out))\n" % (os.path.dirname(os.path.abspath(__file__)), threads, seconds))
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    if blas_lib:
+        env["LD_LIBRARY_PATH"] = blas_lib + os.pathsep + env.get("LD_LIBRARY_PATH", "")
     return json.loads(subprocess.check_output([python, "-c", code], env=env))
 
 
@@ -81,13 +106,16 @@ def main():
     ap.add_argument("--java-cp")
     ap.add_argument("--java", default=os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java"))
     ap.add_argument("--seconds", type=float, default=1.0)
-    ap.add_argument("--numpy-python", default="python3", help="a python whose numpy uses OpenBLAS (default: python3 on PATH)")
+    ap.add_argument("--numpy-python", default="/usr/bin/python3", help="the python for the sgemm peer (numpy; torch if numpy's BLAS is the reference one)")
+    ap.add_argument("--blas-lib", help="folder with an OpenBLAS libblas.so.3, put first on the sgemm peer's LD_LIBRARY_PATH")
+    ap.add_argument("--no-scan", action="store_true", help="skip the PyTorch loop scan peer (slow)")
     args = ap.parse_args()
     cores = os.cpu_count()
-    report = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "numpy_sgemm": {}, "torch_loop_scan": {}}
+    report = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "sgemm": {}, "torch_loop_scan": {}}
     for t in (1, cores):
-        report["numpy_sgemm"][t] = numpy_gemm(t, args.seconds, args.numpy_python)
-        report["torch_loop_scan"][t] = torch_scan(t, args.seconds)
+        report["sgemm"][t] = blas_gemm(t, args.seconds, args.numpy_python, args.blas_lib)
+        if not args.no_scan:
+            report["torch_loop_scan"][t] = torch_scan(t, args.seconds)
     if args.java_cp:
         out = subprocess.check_output([args.java, "--add-modules", "jdk.incubator.vector", "-cp", args.java_cp,
                                        "dev.sisma.engine.cpu.EngineBench", str(args.seconds)], stderr=subprocess.DEVNULL)
@@ -97,11 +125,11 @@ def main():
         for r in java["results"]:
             t = r["threads"]
             if r["op"] == "gemm":
-                peer = next(p for p in report["numpy_sgemm"][t] if (p["m"], p["n"], p["k"]) == (r["m"], r["n"], r["k"]))
+                peer = next(p for p in report["sgemm"][t] if (p["m"], p["n"], p["k"]) == (r["m"], r["n"], r["k"]))
                 ratios.append({"what": "gemm %dx%dx%d threads %d" % (r["m"], r["n"], r["k"], t),
-                               "java_gflops": r["gflops"], "openblas_gflops": round(peer["gflops"], 1),
-                               "java_over_openblas": round(r["gflops"] / peer["gflops"], 2)})
-            else:
+                               "java_gflops": r["gflops"], "peer": peer["peer"], "peer_gflops": round(peer["gflops"], 1),
+                               "java_over_peer": round(r["gflops"] / peer["gflops"], 2)})
+            elif t in report["torch_loop_scan"]:
                 peer = report["torch_loop_scan"][t]
                 ratios.append({"what": "scan B1 L256 E2048 N16 threads %d" % t,
                                "java_forward_ms": r["forward_ms"], "torch_loop_forward_ms": round(peer["forward_ms"], 2),
