@@ -235,9 +235,14 @@ class EditorUiTest {
     }
 
     void screenshot(String name) throws Exception {
+        screenshot(display, window.shell(), name);
+    }
+
+    /** Saves the shell's area of the screen as {@code target/screenshots/<name>}. */
+    static void screenshot(Display display, org.eclipse.swt.widgets.Shell shell, String name) throws Exception {
         settle();
         sync(() -> {
-            Rectangle b = window.shell().getBounds();
+            Rectangle b = shell.getBounds();
             Image img = new Image(display, b.width, b.height);
             GC gc = new GC(display);
             try {
