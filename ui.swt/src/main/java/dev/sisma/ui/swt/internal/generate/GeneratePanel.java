@@ -52,6 +52,8 @@ public final class GeneratePanel extends Composite {
 
     private final Button generate, vary, cancel, live;
     private final Spinner samples, seed, steps, guidance;
+    /** Checked: leave sampler, steps and guidance to the model (its config's defaults). */
+    private final Button modelDefaults;
     private final Combo sampler;
     private final ProgressBar progress;
     private final Label status;
@@ -92,7 +94,12 @@ public final class GeneratePanel extends Composite {
         guidance = spinner(params, "Guidance", 10, 100, (int) Math.round(DEFAULT_GUIDANCE * 10), 1);
         new Label(params, SWT.NONE).setText("Sampler");
         sampler = new Combo(params, SWT.READ_ONLY);
-        sampler.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 3, 1));
+        sampler.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 1, 1));
+        modelDefaults = button(params, SWT.CHECK, "Model defaults",
+                "Use the model's own sampler, steps and guidance (uncheck to set them here)");
+        modelDefaults.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 2, 1));
+        modelDefaults.setSelection(true);
+        modelDefaults.addListener(SWT.Selection, e -> updateAvailability());
 
         progress = new ProgressBar(this, SWT.HORIZONTAL);
         progress.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
@@ -184,7 +191,10 @@ public final class GeneratePanel extends Composite {
         }
         generate.setEnabled(available && !busy);
         vary.setEnabled(available && !busy);
-        sampler.setEnabled(available);
+        boolean own = !modelDefaults.getSelection();
+        sampler.setEnabled(available && own);
+        steps.setEnabled(own);
+        guidance.setEnabled(own);
         cancel.setEnabled(busy);
         if (!available) {
             setStatus("Generate is off: " + source.absentReason());
@@ -229,7 +239,14 @@ public final class GeneratePanel extends Composite {
     }
 
     public void setSteps(int n) {
+        useModelDefaults(false);
         steps.setSelection(n);
+    }
+
+    /** Leave sampler, steps and guidance to the model (true), or use this panel's (false). */
+    public void useModelDefaults(boolean on) {
+        modelDefaults.setSelection(on);
+        updateAvailability();
     }
 
     public void setLive(boolean on) {
@@ -238,6 +255,7 @@ public final class GeneratePanel extends Composite {
     }
 
     public void selectSampler(String name) {
+        useModelDefaults(false);
         sampler.select(sampler.indexOf(name));
     }
 
@@ -263,13 +281,16 @@ public final class GeneratePanel extends Composite {
             updateAvailability();
             return;
         }
+        boolean own = !modelDefaults.getSelection();
+        // 0 steps, no sampler and NaN guidance ask the generator for the model's defaults
         GenerationRequest request = new GenerationRequest(doc.snapshot(), samples.getSelection(), seed.getSelection(),
-                steps.getSelection(), sampler.getText().isEmpty() ? null : sampler.getText(),
-                guidance.getSelection() / 10.0, null, null);
+                own ? steps.getSelection() : 0, own && !sampler.getText().isEmpty() ? sampler.getText() : null,
+                own ? guidance.getSelection() / 10.0 : Double.NaN, null, null);
         lastGeneratedRevision = doc.revision();
         busy = true;
         progress.setSelection(0);
-        setStatus("Generating " + request.samples() + " sample(s), " + request.steps() + " steps...");
+        setStatus("Generating " + request.samples() + " sample(s), "
+                + (request.steps() == 0 ? "the model's steps" : request.steps() + " steps") + "...");
         updateAvailability();
         runner.start(g, request, new GenerationRunner.Listener() {
             @Override

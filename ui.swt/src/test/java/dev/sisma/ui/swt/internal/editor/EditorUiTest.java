@@ -473,6 +473,14 @@ class EditorUiTest {
         });
         waitFor("4 samples of the starter face", 10_000, () -> panel.samples().size() == 4 && !panel.isBusy());
         screenshot("editor-starter.png");
+        // "Model defaults" (the initial choice) leaves sampler, steps and guidance to the model
+        run(() -> {
+            panel.useModelDefaults(true);
+            panel.generate();
+        });
+        waitFor("samples at the model's defaults", 10_000, () -> !panel.isBusy() && generator.lastRequest.steps() == 0);
+        assertEquals(null, generator.lastRequest.sampler());
+        assertTrue(Double.isNaN(generator.lastRequest.cfgScale()));
 
         Path mini = mini();
         run(() -> {

@@ -24,6 +24,7 @@ final class TestGenerator implements Generator {
     final List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     final AtomicInteger calls = new AtomicInteger();
     volatile Mask lastMask;
+    volatile GenerationRequest lastRequest;
 
     TestGenerator(long stepMillis) {
         this.stepMillis = stepMillis;
@@ -39,8 +40,11 @@ final class TestGenerator implements Generator {
         calls.incrementAndGet();
         threads.add(Thread.currentThread().getName());
         lastMask = request.mask();
+        lastRequest = request;
         long t0 = System.nanoTime();
-        for (int s = 1; s <= request.steps(); s++) {
+        // like a real model, 0 steps means "my default" (here 5)
+        int steps = request.steps() == 0 ? 5 : request.steps();
+        for (int s = 1; s <= steps; s++) {
             if (progress.cancelled()) {
                 throw new CancellationException("cancelled at step " + s);
             }
@@ -51,7 +55,7 @@ final class TestGenerator implements Generator {
                     throw new CancellationException("interrupted");
                 }
             }
-            progress.step(s, request.steps(), (System.nanoTime() - t0) / 1e9 / s);
+            progress.step(s, steps, (System.nanoTime() - t0) / 1e9 / s);
         }
         List<GeneratedImage> out = new ArrayList<>();
         for (int i = 0; i < request.samples(); i++) {
