@@ -37,13 +37,19 @@ import dev.sisma.model.sampling.Samplers;
  *
  * <p>Tolerances, as max |a - b| / max |b| per tensor (float32 with other summation orders and fma
  * in the OpenCL GEMM): OpenCL vs CPU {@value #TOL_CPU} for the velocity, the loss, every parameter
- * gradient, the AdamW-updated parameters and a 3-step Euler run; OpenCL vs PyTorch {@value #TOL_GOLDEN}
+ * gradient and a 3-step Euler run, {@value #TOL_ADAMW} for the AdamW-updated parameters; OpenCL vs PyTorch {@value #TOL_GOLDEN}
  * (the bound the CPU backend meets in the model bundle's GoldenParityTest).
  * Without an OpenCL device the tests fail under CI=true and are skipped elsewhere.
  */
 class OpenClModelTest {
     static final double TOL_CPU = 2e-5;
     static final double TOL_GOLDEN = 1e-4;
+    /**
+     * AdamW's step is lr * m / (sqrt(v) + eps): about lr whatever the gradient's size, so where a
+     * gradient is near zero its rounding (which differs between the backends' GEMM summation orders)
+     * moves the update by a fraction of lr. Measured up to 2.1e-5 after the CPU GEMM's k-blocking changed.
+     */
+    static final double TOL_ADAMW = 1e-4;
     /** The model bundle's golden files, read in place (Maven runs tests in the module directory). */
     static final Path GOLDEN = Path.of("..", "bundles", "dev.sisma.model", "src", "test", "resources", "golden");
 
@@ -153,7 +159,7 @@ class OpenClModelTest {
                 float[] after = adamw(ocl, po.get(name)), ref = adamw(cpu, pc.get(name));
                 double e = relError(after, ref);
                 worstCpu = Math.max(worstCpu, e);
-                if (e > TOL_CPU) bad.add(name + " after AdamW (" + e + ")");
+                if (e > TOL_ADAMW) bad.add(name + " after AdamW (" + e + ")");
             }
             assertTrue(bad.isEmpty(), "AdamW updates off: " + bad);
             System.out.println("training step: worst OpenCL vs CPU " + worstCpu + ", gradients vs PyTorch " + worstGolden);
