@@ -63,6 +63,9 @@ class ContainerTest {
                 b.start();
             }
         }
+        // Config Admin delivers the deletes asynchronously and the CPU backend re-activates: wait for
+        // it, so the next test starts from a settled container.
+        await(() -> sisma("info"), o -> o.contains("* cpu ") && !o.contains("preferred backend"));
     }
 
     @Test
@@ -77,6 +80,7 @@ class ContainerTest {
         assertNotNull(context.getAllServiceReferences("dev.sisma.api.cli.Command", "(component.name=dev.sisma.cli.InfoCommand)"),
                 "info command component");
         assertNotNull(context.getAllServiceReferences("dev.sisma.engine.spi.Backend", "(sisma.backend.name=cpu)"), "cpu backend");
+        assertNotNull(context.getAllServiceReferences("dev.sisma.api.generate.Generator", null), "generator service");
     }
 
     @Test

@@ -57,6 +57,30 @@ class LauncherProcessTest {
     }
 
     @Test
+    void generatePaintsTheExampleMaskWithTheBundledDemoModel(@org.junit.jupiter.api.io.TempDir Path out) throws Exception {
+        Path mask = Path.of(System.getProperty("sisma.examples")).resolve("face-1.png");
+        Run r = launch("generate", "--mask", mask.toString(), "--samples", "2", "--seed", "3", "--steps", "2",
+                "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        for (String name : List.of("face-1-s3.png", "face-1-s4.png", "face-1-sheet.png")) {
+            assertTrue(java.nio.file.Files.size(out.resolve(name)) > 0, name);
+        }
+        java.awt.image.BufferedImage sample = javax.imageio.ImageIO.read(out.resolve("face-1-s3.png").toFile());
+        assertEquals(32, sample.getWidth(), "the demo model paints 32x32");
+    }
+
+    @Test
+    void aBadMaskIsOneLineAndExitTwo(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.png");
+        java.nio.file.Files.writeString(bad, "not a png");
+        Run r = launch("generate", "--mask", bad.toString(), "--out", dir.resolve("out").toString());
+        assertEquals(2, r.code, r.err);
+        String line = r.err.lines().filter(l -> l.startsWith("sisma generate: ")).findFirst().orElse("");
+        assertTrue(line.contains("bad.png"), r.err);
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("out")), "nothing written");
+    }
+
+    @Test
     void unknownOptionExitsTwoWithUsage() throws Exception {
         Run r = launch("--verison");
         assertEquals(2, r.code);
