@@ -194,39 +194,33 @@ public final class MaskDocument {
     }
 
     public boolean undo() {
-        closeStroke();
-        Edit e = undo.poll();
-        if (e == null) {
-            return false;
-        }
-        redo.push(e);
-        if (e instanceof Edit.Pixels p) {
-            for (int i = 0; i < p.index.length; i++) {
-                classes[p.index[i]] = p.before[i];
-            }
-            firePixels(new Change(p.x0, p.y0, p.x1 - p.x0 + 1, p.y1 - p.y0 + 1, false));
-        } else if (e instanceof Edit.Replace r) {
-            install(r.beforeWidth, r.beforeHeight, r.before.clone());
-            firePixels(new Change(0, 0, width, height, r.beforeWidth != r.afterWidth || r.beforeHeight != r.afterHeight));
-        }
-        fireState();
-        return true;
+        return step(undo, redo, true);
     }
 
     public boolean redo() {
+        return step(redo, undo, false);
+    }
+
+    /** Moves the newest edit of {@code from} to {@code to}, restoring its before (undo) or after (redo) state. */
+    private boolean step(Deque<Edit> from, Deque<Edit> to, boolean back) {
         closeStroke();
-        Edit e = redo.poll();
+        Edit e = from.poll();
         if (e == null) {
             return false;
         }
-        undo.push(e);
+        to.push(e);
         if (e instanceof Edit.Pixels p) {
+            byte[] values = back ? p.before : p.after;
             for (int i = 0; i < p.index.length; i++) {
-                classes[p.index[i]] = p.after[i];
+                classes[p.index[i]] = values[i];
             }
             firePixels(new Change(p.x0, p.y0, p.x1 - p.x0 + 1, p.y1 - p.y0 + 1, false));
         } else if (e instanceof Edit.Replace r) {
-            install(r.afterWidth, r.afterHeight, r.after.clone());
+            if (back) {
+                install(r.beforeWidth, r.beforeHeight, r.before.clone());
+            } else {
+                install(r.afterWidth, r.afterHeight, r.after.clone());
+            }
             firePixels(new Change(0, 0, width, height, r.beforeWidth != r.afterWidth || r.beforeHeight != r.afterHeight));
         }
         fireState();

@@ -1,7 +1,7 @@
 package dev.sisma.ui.swt.internal.editor;
 
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import dev.sisma.ui.swt.internal.ChangeListeners;
+
 
 import dev.sisma.api.mask.FaceClass;
 import dev.sisma.ui.swt.internal.doc.Brush;
@@ -13,7 +13,7 @@ public final class ToolState {
     private int cls = FaceClass.SKIN.index();
     private Brush brush = new Brush(Brush.Shape.ROUND, 12);
     private int onlyOver = MaskDocument.ANY;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final ChangeListeners listeners = new ChangeListeners();
 
     public Tool tool() {
         return tool;
@@ -70,8 +70,6 @@ public final class ToolState {
     }
 
     private void fire() {
-        for (Runnable r : listeners) {
-            r.run();
-        }
+        listeners.fire();
     }
 }

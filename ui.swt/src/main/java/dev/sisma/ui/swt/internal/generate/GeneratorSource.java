@@ -1,7 +1,7 @@
 package dev.sisma.ui.swt.internal.generate;
 
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import dev.sisma.ui.swt.internal.ChangeListeners;
+
 
 import dev.sisma.api.generate.Generator;
 
@@ -13,7 +13,7 @@ import dev.sisma.api.generate.Generator;
 public final class GeneratorSource {
     private volatile Generator generator;
     private volatile String absentReason = "no generator service is registered (is the model bundle dev.sisma.model running?)";
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final ChangeListeners listeners = new ChangeListeners();
 
     /** The generator, or null when none is available. */
     public Generator current() {
@@ -52,8 +52,6 @@ public final class GeneratorSource {
     }
 
     private void fire() {
-        for (Runnable r : listeners) {
-            r.run();
-        }
+        listeners.fire();
     }
 }
