@@ -7,6 +7,7 @@ import java.util.List;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
 import dev.sisma.engine.spi.Conv2dShape;
+import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.ReduceOp;
 import dev.sisma.engine.spi.UnaryOp;
 
@@ -433,6 +434,165 @@ public final class Ops {
             x.backend().softmaxBackward(y.buffer(), g.buffer(), gx.buffer(), rows, cols);
             return ins(gx);
         }, ins(x));
+    }
+
+    /**
+     * Floats in one score slice of {@link #attention}: 4M (16 MB), i.e. all heads of a 256-token
+     * step at once, one head of 1024 rows x 4096 keys at 4096 tokens.
+     */
+    static final long ATTENTION_SLICE_FLOATS = 1L << 22;
+
+    /**
+     * Scaled dot-product attention, {@code softmax(q k^T scale) v}: q [..., L, Dh], k and v
+     * [..., S, Dh] with the same leading dims (batch, heads); result [..., L, Dh].
+     * <p>Memory-efficient: the [L, S] scores are computed in slices (groups of heads, or chunks of
+     * query rows when one head's scores exceed {@link #ATTENTION_SLICE_FLOATS}), so the transient
+     * memory is about one slice, not [..., L, S]. The forward keeps no probabilities: the backward
+     * recomputes them slice by slice from q and k (flash-attention style) and uses
+     * {@code dS = P (dP - rowsum(dO o))}. Equal to {@code softmax(matmul(q, k^T) scale) v} up to
+     * float rounding; composed from the backend's GEMM, softmax, copy, binary and reduce.
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, float scale) {
+        return attention(q, k, v, scale, ATTENTION_SLICE_FLOATS);
+    }
+
+    /** {@link #attention(Tensor, Tensor, Tensor, float)} with a given slice size (tests use small ones). */
+    static Tensor attention(Tensor q, Tensor k, Tensor v, float scale, long sliceFloats) {
+        Tensor.requireSameBackend(q, k);
+        Tensor.requireSameBackend(q, v);
+        check(q.rank() >= 2 && k.shape().equals(v.shape()) && k.rank() == q.rank()
+                        && q.dim(-1) == k.dim(-1) && q.shape().with(-2, 1).equals(k.shape().with(-2, 1)),
+                "attention: q " + q.shape() + " must be [..., L, Dh], k " + k.shape() + " and v " + v.shape() + " [..., S, Dh] with the same leading dims");
+        check(sliceFloats > 0, "attention: slice size " + sliceFloats);
+        AttentionPlan p = new AttentionPlan(q, k, scale, sliceFloats);
+        Backend be = q.backend();
+        Tensor y = alloc(be, q.shape());
+        for (int h0 = 0; h0 < p.n; h0 += p.groupHeads) {
+            int g = Math.min(p.groupHeads, p.n - h0);
+            DeviceBuffer ks = p.part(k.buffer(), (long) h0 * p.s * p.dh, (long) g * p.s * p.dh),
+                         vs = p.part(v.buffer(), (long) h0 * p.s * p.dh, (long) g * p.s * p.dh);
+            try {
+                for (int r0 = 0; r0 < p.l; r0 += p.rows) {
+                    int r = Math.min(p.rows, p.l - r0);
+                    long at = ((long) h0 * p.l + r0) * p.dh, cnt = (long) g * r * p.dh;
+                    DeviceBuffer qs = p.part(q.buffer(), at, cnt), sc = be.allocate((long) g * r * p.s);
+                    DeviceBuffer os = p.all(g, r) ? y.buffer() : be.allocate(cnt);
+                    try {
+                        p.probabilities(qs, ks, sc, g, r);
+                        be.gemm(false, false, g, r, p.dh, p.s, 1f, sc, (long) r * p.s, vs, (long) p.s * p.dh, 0f, os, null);
+                        if (os != y.buffer()) p.put(os, y.buffer(), at, cnt);
+                    } finally {
+                        p.free(qs, q.buffer()); sc.close(); p.free(os, y.buffer());
+                    }
+                }
+            } finally {
+                p.free(ks, k.buffer()); p.free(vs, v.buffer());
+            }
+        }
+        return y.record("attention", g -> attentionBackward(p, q, k, v, y, g), ins(q, k, v));
+    }
+
+    private static Tensor[] attentionBackward(AttentionPlan p, Tensor q, Tensor k, Tensor v, Tensor y, Tensor dy) {
+        Backend be = q.backend();
+        boolean wq = q.requiresGrad(), wk = k.requiresGrad(), wv = v.requiresGrad();
+        Tensor dq = wq ? alloc(be, q.shape()) : null, dk = wk ? alloc(be, k.shape()) : null, dv = wv ? alloc(be, v.shape()) : null;
+        long kvHead = (long) p.s * p.dh;
+        for (int h0 = 0; h0 < p.n; h0 += p.groupHeads) {
+            int g = Math.min(p.groupHeads, p.n - h0);
+            long kat = h0 * kvHead, kcnt = g * kvHead;
+            DeviceBuffer ks = p.part(k.buffer(), kat, kcnt), vs = p.part(v.buffer(), kat, kcnt);
+            // dK and dV of this head group, accumulated over the query-row chunks
+            DeviceBuffer dks = !wk ? null : g == p.n ? dk.buffer() : be.allocate(kcnt);
+            DeviceBuffer dvs = !wv ? null : g == p.n ? dv.buffer() : be.allocate(kcnt);
+            try {
+                for (int r0 = 0; r0 < p.l; r0 += p.rows) {
+                    int r = Math.min(p.rows, p.l - r0);
+                    long at = ((long) h0 * p.l + r0) * p.dh, cnt = (long) g * r * p.dh, rs = (long) r * p.s;
+                    float beta = r0 == 0 ? 0f : 1f;
+                    DeviceBuffer qs = p.part(q.buffer(), at, cnt), dos = p.part(dy.buffer(), at, cnt), pr = be.allocate(g * rs), dp = null;
+                    try {
+                        p.probabilities(qs, ks, pr, g, r);
+                        if (wv) be.gemm(true, false, g, p.s, p.dh, r, 1f, pr, rs, dos, (long) r * p.dh, beta, dvs, null);
+                        if (wq || wk) {
+                            // D = rowsum(dO o) from the kept output; dS = P (dO v^T - D), in place in dp
+                            DeviceBuffer os = p.part(y.buffer(), at, cnt), prod = be.allocate(cnt), rowD = be.allocate((long) g * r);
+                            try {
+                                int[] flat = {Math.toIntExact(cnt)};
+                                be.binary(BinaryOp.MUL, dos, new long[] {1}, os, new long[] {1}, prod, flat);
+                                be.reduce(ReduceOp.SUM, prod, rowD, g * r, p.dh, 1);
+                                dp = be.allocate(g * rs);
+                                be.gemm(false, true, g, r, p.s, p.dh, 1f, dos, (long) r * p.dh, vs, kvHead, 0f, dp, null);
+                                be.binary(BinaryOp.SUB, dp, new long[] {p.s, 1}, rowD, new long[] {1, 0}, dp, new int[] {g * r, p.s});
+                            } finally {
+                                p.free(os, y.buffer()); prod.close(); rowD.close();
+                            }
+                            int[] flat = {Math.toIntExact(g * rs)};
+                            be.binary(BinaryOp.MUL, dp, new long[] {1}, pr, new long[] {1}, dp, flat);
+                            pr.close(); // P is not needed past here: free it before the dQ / dK GEMMs
+                            if (wq) {
+                                DeviceBuffer dqs = p.all(g, r) ? dq.buffer() : be.allocate(cnt);
+                                be.gemm(false, false, g, r, p.dh, p.s, p.scale, dp, rs, ks, kvHead, 0f, dqs, null);
+                                if (dqs != dq.buffer()) { p.put(dqs, dq.buffer(), at, cnt); dqs.close(); }
+                            }
+                            if (wk) be.gemm(true, false, g, p.s, p.dh, r, p.scale, dp, rs, qs, (long) r * p.dh, beta, dks, null);
+                        }
+                    } finally {
+                        p.free(qs, q.buffer()); p.free(dos, dy.buffer()); pr.close();
+                        if (dp != null) dp.close();
+                    }
+                }
+                if (wk && dks != dk.buffer()) p.put(dks, dk.buffer(), kat, kcnt);
+                if (wv && dvs != dv.buffer()) p.put(dvs, dv.buffer(), kat, kcnt);
+            } finally {
+                p.free(ks, k.buffer()); p.free(vs, v.buffer());
+                if (wk) p.free(dks, dk.buffer());
+                if (wv) p.free(dvs, dv.buffer());
+            }
+        }
+        return ins(dq, dk, dv);
+    }
+
+    /** How {@link #attention} slices its work: groups of whole heads, or one head in chunks of query rows. */
+    private static final class AttentionPlan {
+        final Backend be;
+        final int n, l, s, dh, groupHeads, rows;
+        final float scale;
+
+        AttentionPlan(Tensor q, Tensor k, float scale, long sliceFloats) {
+            be = q.backend();
+            l = q.dim(-2); s = k.dim(-2); dh = q.dim(-1);
+            n = (int) q.shape().prod(0, q.rank() - 2);
+            this.scale = scale;
+            long perHead = (long) l * s;
+            if (perHead <= sliceFloats) { groupHeads = (int) Math.max(1, Math.min(n, sliceFloats / perHead)); rows = l; }
+            else { groupHeads = 1; rows = (int) Math.max(1, Math.min(l, sliceFloats / s)); }
+        }
+
+        /** True when a slice of g heads x r rows is all of q (no copies needed). */
+        boolean all(int g, int r) { return g == n && r == l; }
+
+        /** buf[at, at+count) as its own buffer: buf itself when that is all of it, else a copy (GEMM takes no offsets). */
+        DeviceBuffer part(DeviceBuffer buf, long at, long count) {
+            if (at == 0 && count == buf.size()) return buf;
+            DeviceBuffer d = be.allocate(count);
+            be.copy(buf, at, new long[] {1}, d, 0, new long[] {1}, new int[] {Math.toIntExact(count)});
+            return d;
+        }
+
+        void put(DeviceBuffer src, DeviceBuffer dst, long at, long count) {
+            be.copy(src, 0, new long[] {1}, dst, at, new long[] {1}, new int[] {Math.toIntExact(count)});
+        }
+
+        /** Closes a buffer made by {@link #part} (never the tensor's own). */
+        void free(DeviceBuffer part, DeviceBuffer owner) {
+            if (part != null && part != owner) part.close();
+        }
+
+        /** P = softmax(q k^T scale) of g heads x r query rows into pr [g, r, s]. */
+        void probabilities(DeviceBuffer qs, DeviceBuffer ks, DeviceBuffer pr, int g, int r) {
+            be.gemm(false, true, g, r, s, dh, scale, qs, (long) r * dh, ks, (long) s * dh, 0f, pr, null);
+            be.softmax(pr, pr, g * r, s);
+        }
     }
 
     /** LayerNorm over the last axis; gamma and beta [C] or null (no affine, as SISMA's LN). */
