@@ -326,8 +326,8 @@ public final class Sisma extends Module {
                 vh = heads(p.get(1));
             }
             float scale = (float) (1.0 / Math.sqrt(d / heads));
-            Tensor att = Ops.softmax(qh.matmul(kh.transpose(2, 3)).mul(scale));    // [B, H, L, S]
-            Tensor o = att.matmul(vh).permute(0, 2, 1, 3);                          // [B, L, H, D/H]
+            // softmax(q k^T scale) v without keeping the [B, H, L, S] probabilities for backward
+            Tensor o = Ops.attention(qh, kh, vh, scale).permute(0, 2, 1, 3);        // [B, L, H, D/H]
             return proj.forward(reshape(o, b, l, d));                               // [B, L, D]
         }
     }
