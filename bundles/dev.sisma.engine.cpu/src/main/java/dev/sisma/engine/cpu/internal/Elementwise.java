@@ -32,99 +32,239 @@ public final class Elementwise {
 
     // ------------------------------------------------------------------ unary
 
+    /*
+     * Determinism: every op computes the same IEEE operations in its vector and scalar forms
+     * (FloatMath for the transcendental ones, StrictMath for sin and cos), so results do not
+     * depend on the JIT tier, on where a chunk boundary falls or on the vector width's tail.
+     *
+     * Speed: each op with a FloatMath function has its own small loop method (xxxFwd / xxxBwd).
+     * One switch around one loop would inline every op's polynomial into one method: past C2's
+     * inlining budget (or InlineSmallCode once compiled) a call stays a call and its vectors are
+     * boxed on every iteration. Cheap ops share the generic loop.
+     */
+
     public static void unary(Parallel par, UnaryOp op, MemorySegment x, MemorySegment y, long count) {
         chunks(par, count, (lo, hi) -> {
-            long i = lo;
-            for (; i + V <= hi; i += V) fwd(op, FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE);
+            long i = switch (op) {
+                case EXP -> expFwd(x, y, lo, hi);
+                case LOG -> logFwd(x, y, lo, hi);
+                case TANH -> tanhFwd(x, y, lo, hi);
+                case SIGMOID -> sigmoidFwd(x, y, lo, hi);
+                case SILU -> siluFwd(x, y, lo, hi);
+                case SOFTPLUS -> softplusFwd(x, y, lo, hi);
+                case GELU_TANH -> geluFwd(x, y, lo, hi);
+                case SIN, COS -> lo; // StrictMath, per element
+                default -> cheapFwd(op, x, y, lo, hi);
+            };
             for (; i < hi; i++) y.set(F, i * 4, fwd(op, x.get(F, i * 4)));
         });
     }
 
     public static void unaryBackward(Parallel par, UnaryOp op, MemorySegment x, MemorySegment dy, MemorySegment dx, long count) {
         chunks(par, count, (lo, hi) -> {
-            long i = lo;
-            for (; i + V <= hi; i += V)
-                bwd(op, FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE);
+            long i = switch (op) {
+                case EXP -> expBwd(x, dy, dx, lo, hi);
+                case TANH -> tanhBwd(x, dy, dx, lo, hi);
+                case SIGMOID -> sigmoidBwd(x, dy, dx, lo, hi);
+                case SOFTPLUS -> softplusBwd(x, dy, dx, lo, hi);
+                case SILU -> siluBwd(x, dy, dx, lo, hi);
+                case GELU_TANH -> geluBwd(x, dy, dx, lo, hi);
+                case SIN, COS -> lo;
+                default -> cheapBwd(op, x, dy, dx, lo, hi);
+            };
             for (; i < hi; i++) dx.set(F, i * 4, bwd(op, x.get(F, i * 4)) * dy.get(F, i * 4));
         });
+    }
+
+    private static FloatVector ld(MemorySegment s, long i) {
+        return FloatVector.fromMemorySegment(S, s, i * 4, LE);
+    }
+
+    // The per-op loops return the first index they left to the scalar tail.
+
+    private static long expFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.exp(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long logFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.log(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long tanhFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.tanh(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long sigmoidFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.sigmoid(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long siluFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.silu(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long softplusFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.softplus(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long geluFwd(MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) gelu(ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long cheapFwd(UnaryOp op, MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i + V <= hi; i += V) fwd(op, ld(x, i)).intoMemorySegment(y, i * 4, LE);
+        return i;
+    }
+
+    private static long expBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.exp(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
+    }
+
+    private static long tanhBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) tanhGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
+    }
+
+    private static long sigmoidBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) sigmoidGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
+    }
+
+    private static long softplusBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) FloatMath.sigmoid(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
+    }
+
+    private static long siluBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) siluGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
+    }
+
+    private static long geluBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) geluGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
+    }
+
+    private static long cheapBwd(UnaryOp op, MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i + V <= hi; i += V) bwd(op, ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
+        return i;
     }
 
     private static FloatVector inv(FloatVector x) {
         return FloatVector.broadcast(S, 1f).div(x);
     }
 
-    static FloatVector sigmoid(FloatVector x) {
-        return inv(x.neg().lanewise(VectorOperators.EXP).add(1f));
+    // Composite derivatives and GELU: each vector form next to its scalar twin, same operations.
+
+    /** 1 - tanh(x)^2. */
+    static FloatVector tanhGrad(FloatVector x) {
+        FloatVector t = FloatMath.tanh(x);
+        return t.neg().fma(t, FloatVector.broadcast(S, 1f));
     }
 
+    static float tanhGrad(float x) {
+        float t = FloatMath.tanh(x);
+        return Math.fma(-t, t, 1f);
+    }
+
+    /** s (1 - s), s = sigmoid(x). */
+    static FloatVector sigmoidGrad(FloatVector x) {
+        FloatVector s = FloatMath.sigmoid(x);
+        return s.mul(s.neg().add(1f));
+    }
+
+    static float sigmoidGrad(float x) {
+        float s = FloatMath.sigmoid(x);
+        return s * (-s + 1f);
+    }
+
+    /** s (1 + x (1 - s)), s = sigmoid(x). */
+    static FloatVector siluGrad(FloatVector x) {
+        FloatVector s = FloatMath.sigmoid(x);
+        return s.mul(x.mul(s.neg().add(1f)).add(1f));
+    }
+
+    static float siluGrad(float x) {
+        float s = FloatMath.sigmoid(x);
+        return s * (x * (-s + 1f) + 1f);
+    }
+
+    /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+    static FloatVector gelu(FloatVector x) {
+        FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
+        return x.mul(0.5f).mul(FloatMath.tanh(inner).add(1f));
+    }
+
+    static float gelu(float x) {
+        float inner = (x * x * x * 0.044715f + x) * SQRT_2_OVER_PI;
+        return x * 0.5f * (FloatMath.tanh(inner) + 1f);
+    }
+
+    static FloatVector geluGrad(FloatVector x) {
+        FloatVector x2 = x.mul(x);
+        FloatVector t = FloatMath.tanh(x2.mul(0.044715f).add(1f).mul(x).mul(SQRT_2_OVER_PI));
+        FloatVector dinner = x2.mul(3 * 0.044715f).add(1f).mul(SQRT_2_OVER_PI);
+        return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(t.neg().fma(t, FloatVector.broadcast(S, 1f))).mul(dinner));
+    }
+
+    static float geluGrad(float x) {
+        float x2 = x * x;
+        float t = FloatMath.tanh((x2 * 0.044715f + 1f) * x * SQRT_2_OVER_PI);
+        float dinner = (x2 * (3 * 0.044715f) + 1f) * SQRT_2_OVER_PI;
+        return (t + 1f) * 0.5f + x * 0.5f * Math.fma(-t, t, 1f) * dinner;
+    }
+
+    /** The cheap ops' vector forms (the transcendental ones have their own loops above). */
     static FloatVector fwd(UnaryOp op, FloatVector x) {
         return switch (op) {
             case NEG -> x.neg();
-            case EXP -> x.lanewise(VectorOperators.EXP);
-            case LOG -> x.lanewise(VectorOperators.LOG);
             case SQRT -> x.sqrt();
             case RSQRT -> inv(x.sqrt());
             case ABS -> x.abs();
-            case SIN -> x.lanewise(VectorOperators.SIN);
-            case COS -> x.lanewise(VectorOperators.COS);
-            case TANH -> x.lanewise(VectorOperators.TANH);
-            case SIGMOID -> sigmoid(x);
-            case SILU -> x.mul(sigmoid(x));
-            case SOFTPLUS -> {
-                FloatVector sp = x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
-                yield sp.blend(x, x.compare(VectorOperators.GT, 20f));
-            }
-            case GELU_TANH -> {
-                FloatVector inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(SQRT_2_OVER_PI);
-                yield x.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
-            }
             case RELU -> x.max(0f);
             case SQUARE -> x.mul(x);
             case RECIPROCAL -> inv(x);
+            default -> throw new IllegalArgumentException("no generic vector loop for " + op);
         };
     }
 
     static FloatVector bwd(UnaryOp op, FloatVector x) {
         return switch (op) {
             case NEG -> FloatVector.broadcast(S, -1f);
-            case EXP -> x.lanewise(VectorOperators.EXP);
             case LOG -> inv(x);
             case SQRT -> inv(x.sqrt().mul(2f));
             case RSQRT -> inv(x.sqrt().mul(x).mul(-2f));
             case ABS -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
-            case SIN -> x.lanewise(VectorOperators.COS);
-            case COS -> x.lanewise(VectorOperators.SIN).neg();
-            case TANH -> { FloatVector t = x.lanewise(VectorOperators.TANH); yield t.mul(t).neg().add(1f); }
-            case SIGMOID -> { FloatVector s = sigmoid(x); yield s.mul(s.neg().add(1f)); }
-            case SILU -> { FloatVector s = sigmoid(x); yield s.mul(x.mul(s.neg().add(1f)).add(1f)); }
-            case SOFTPLUS -> sigmoid(x).blend(1f, x.compare(VectorOperators.GT, 20f));
-            case GELU_TANH -> {
-                FloatVector x2 = x.mul(x);
-                FloatVector t = x2.mul(0.044715f).add(1f).mul(x).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
-                FloatVector dinner = x2.mul(3 * 0.044715f).add(1f).mul(SQRT_2_OVER_PI);
-                yield t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dinner));
-            }
             case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
             case SQUARE -> x.mul(2f);
             case RECIPROCAL -> inv(x.mul(x)).neg();
+            default -> throw new IllegalArgumentException("no generic vector loop for " + op);
         };
     }
 
+    /** One element, the same operations as the vector loops (so a tail or a single value matches a lane). */
     public static float fwd(UnaryOp op, float x) {
         return switch (op) {
             case NEG -> -x;
-            case EXP -> (float) Math.exp(x);
-            case LOG -> (float) Math.log(x);
+            case EXP -> FloatMath.exp(x);
+            case LOG -> FloatMath.log(x);
             case SQRT -> (float) Math.sqrt(x);
-            case RSQRT -> (float) (1 / Math.sqrt(x));
+            case RSQRT -> 1f / (float) Math.sqrt(x);
             case ABS -> Math.abs(x);
-            case SIN -> (float) Math.sin(x);
-            case COS -> (float) Math.cos(x);
-            case TANH -> (float) Math.tanh(x);
-            case SIGMOID -> (float) (1 / (1 + Math.exp(-x)));
-            case SILU -> (float) (x / (1 + Math.exp(-x)));
-            case SOFTPLUS -> x > 20f ? x : (float) Math.log1p(Math.exp(x));
-            case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
+            case SIN -> (float) StrictMath.sin(x);
+            case COS -> (float) StrictMath.cos(x);
+            case TANH -> FloatMath.tanh(x);
+            case SIGMOID -> FloatMath.sigmoid(x);
+            case SILU -> FloatMath.silu(x);
+            case SOFTPLUS -> FloatMath.softplus(x);
+            case GELU_TANH -> gelu(x);
             case RELU -> Math.max(x, 0f);
             case SQUARE -> x * x;
             case RECIPROCAL -> 1f / x;
@@ -134,24 +274,21 @@ public final class Elementwise {
     public static float bwd(UnaryOp op, float x) {
         return switch (op) {
             case NEG -> -1f;
-            case EXP -> (float) Math.exp(x);
+            case EXP -> FloatMath.exp(x);
             case LOG -> 1f / x;
-            case SQRT -> (float) (0.5 / Math.sqrt(x));
-            case RSQRT -> (float) (-0.5 / (x * Math.sqrt(x)));
-            case ABS -> Math.signum(x);
-            case SIN -> (float) Math.cos(x);
-            case COS -> (float) -Math.sin(x);
-            case TANH -> { double t = Math.tanh(x); yield (float) (1 - t * t); }
-            case SIGMOID -> { double s = 1 / (1 + Math.exp(-x)); yield (float) (s * (1 - s)); }
-            case SILU -> { double s = 1 / (1 + Math.exp(-x)); yield (float) (s * (1 + x * (1 - s))); }
-            case SOFTPLUS -> x > 20f ? 1f : (float) (1 / (1 + Math.exp(-x)));
-            case GELU_TANH -> {
-                double t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
-                yield (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x));
-            }
+            case SQRT -> 1f / ((float) Math.sqrt(x) * 2f);
+            case RSQRT -> 1f / ((float) Math.sqrt(x) * x * -2f);
+            case ABS -> x > 0f ? 1f : x < 0f ? -1f : 0f;
+            case SIN -> (float) StrictMath.cos(x);
+            case COS -> (float) -StrictMath.sin(x);
+            case TANH -> tanhGrad(x);
+            case SIGMOID -> sigmoidGrad(x);
+            case SOFTPLUS -> FloatMath.sigmoid(x);
+            case SILU -> siluGrad(x);
+            case GELU_TANH -> geluGrad(x);
             case RELU -> x > 0 ? 1f : 0f;
             case SQUARE -> 2 * x;
-            case RECIPROCAL -> -1f / (x * x);
+            case RECIPROCAL -> -(1f / (x * x));
         };
     }
 

@@ -6,22 +6,32 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Mamba-1 selective scan on the CPU. The recurrence is sequential in the position, so each
  * task owns a block of V channels (one vector) of one batch row and walks the positions keeping
  * the N states of those channels in a small array (L1-resident); u, delta, y rows are contiguous
- * across channels in [B, L, E], B and C values are broadcast. exp is the Vector API's (SVML on x86).
+ * across channels in [B, L, E], B and C values are broadcast. exp is {@link FloatMath#exp}: the
+ * Vector API's EXP is a per-lane Math.exp fallback until C2 swaps in SVML, and the two differ in
+ * the last bit, so results depended on how warm the JVM was.
  * The backward is one fused reverse pass per channel block over states saved by a forward replay.
+ * <p>
+ * Speed: the loops over the N states (one exp per state) are methods of their own that take and
+ * return no vectors (the row's vectors travel through a small scratch array). In one big method
+ * C2 ran past its inlining node budget, left a load or store or exp as a call and boxed vectors
+ * on every row (forward 15 ms instead of 7, backward 2x slower).
  */
 public final class Scan {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = FloatMath.S;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][]);
+    private static final int SLOTS = 6;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[SLOTS][]);
+
+    // lanes of the row scratch (slot 4): dt, u (or dt u), dy, two row results, D, and dD's running sum
+    private static final int DT = 0, U = V, G = 2 * V, ACC = 3 * V, ACC2 = 4 * V, DV = 5 * V, DD = 6 * V, ROW = 7 * V;
 
     private Scan() {}
 
@@ -29,15 +39,6 @@ public final class Scan {
         float[][] s = SCRATCH.get();
         if (s[slot] == null || s[slot].length < size) s[slot] = new float[size];
         return s[slot];
-    }
-
-    /**
-     * e^x: the Vector API's EXP (an SVML call on x86). An inline Cody-Waite polynomial was tried
-     * and was slower: building 2^n needs an int-to-float reinterpretation that C2 did not
-     * intrinsify here, so the vectors were boxed (forward 9.7 vs 7.6 ms, backward 78 vs 26 ms).
-     */
-    static FloatVector exp(FloatVector x) {
-        return x.lanewise(VectorOperators.EXP);
     }
 
     private static FloatVector load(MemorySegment s, long off, VectorMask<Float> m) {
@@ -58,22 +59,31 @@ public final class Scan {
     private static void forwardBlock(MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
                                      MemorySegment cm, MemorySegment d, MemorySegment y, int l, int e, int n, int bi, int e0) {
         VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
-        float[] at = scratch(0, n * V), h = scratch(1, n * V);
+        float[] at = scratch(0, n * V), h = scratch(1, n * V), rv = scratch(4, ROW);
         transposeA(a, e, n, e0, at);
         java.util.Arrays.fill(h, 0, n * V, 0f);
         FloatVector dv = d == null ? FloatVector.zero(S) : load(d, e0 * 4L, mask);
         for (int t = 0; t < l; t++) {
             long row = ((long) bi * l + t) * e + e0, bcRow = ((long) bi * l + t) * n;
             FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask);
-            FloatVector du = dt.mul(uv), acc = dv.mul(uv);
-            for (int s = 0; s < n; s++) {
-                FloatVector dA = exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
-                FloatVector hs = dA.mul(FloatVector.fromArray(S, h, s * V)).add(du.mul(bm.get(F, (bcRow + s) * 4)));
-                hs.intoArray(h, s * V);
-                acc = hs.fma(FloatVector.broadcast(S, cm.get(F, (bcRow + s) * 4)), acc);
-            }
-            store(acc, y, row * 4, mask);
+            dt.intoArray(rv, DT);
+            dt.mul(uv).intoArray(rv, U);
+            dv.mul(uv).intoArray(rv, ACC);
+            forwardStates(at, h, rv, bm, cm, bcRow, n);
+            store(FloatVector.fromArray(S, rv, ACC), y, row * 4, mask);
         }
+    }
+
+    /** One position: h[s] = exp(dt a[s]) h[s] + dt u B[s]; acc += C[s] h[s] (rv: dt, dt u, acc). */
+    private static void forwardStates(float[] at, float[] h, float[] rv, MemorySegment bm, MemorySegment cm, long bcRow, int n) {
+        FloatVector dt = FloatVector.fromArray(S, rv, DT), du = FloatVector.fromArray(S, rv, U), acc = FloatVector.fromArray(S, rv, ACC);
+        for (int s = 0; s < n; s++) {
+            FloatVector dA = FloatMath.exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
+            FloatVector hs = dA.mul(FloatVector.fromArray(S, h, s * V)).add(du.mul(bm.get(F, (bcRow + s) * 4)));
+            hs.intoArray(h, s * V);
+            acc = hs.fma(FloatVector.broadcast(S, cm.get(F, (bcRow + s) * 4)), acc);
+        }
+        acc.intoArray(rv, ACC);
     }
 
     /** at[s V + j] = a[e0 + j, s] (0 beyond e). */
@@ -84,7 +94,8 @@ public final class Scan {
 
     /**
      * Backward. Tasks own channel chunks (all batch rows), so dA and dD need no reduction; dB and
-     * dC are sums over channels, accumulated per task in [B, L, N] partials and added at the end.
+     * dC are sums over channels, accumulated per task in [B, L, N] partials and added at the end
+     * (in task order: the result does not depend on which thread ran what).
      */
     public static void backward(Parallel par, MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
                                 MemorySegment cm, MemorySegment d, MemorySegment dy,
@@ -116,58 +127,109 @@ public final class Scan {
                                       MemorySegment du, MemorySegment ddelta, MemorySegment da, MemorySegment dd,
                                       float[] pb, float[] pc, int b, int l, int e, int n, int e0) {
         VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
-        float[] at = scratch(0, n * V), dh = scratch(1, n * V), hs = scratch(2, (l + 1) * n * V), dav = scratch(3, n * V);
+        float[] at = scratch(0, n * V), dav = scratch(3, n * V), rv = scratch(4, ROW);
         transposeA(a, e, n, e0, at);
         java.util.Arrays.fill(dav, 0, n * V, 0f);
-        FloatVector dv = d == null ? FloatVector.zero(S) : load(d, e0 * 4L, mask);
-        FloatVector ddv = FloatVector.zero(S);
+        java.util.Arrays.fill(rv, DD, DD + V, 0f);
+        (d == null ? FloatVector.zero(S) : load(d, e0 * 4L, mask)).intoArray(rv, DV);
         for (int bi = 0; bi < b; bi++) {
-            // forward replay: hs[(t+1) n V + s V + j] = h after position t; hs[0..] = 0
-            java.util.Arrays.fill(hs, 0, n * V, 0f);
-            for (int t = 0; t < l; t++) {
-                long row = ((long) bi * l + t) * e + e0, bcRow = ((long) bi * l + t) * n;
-                FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask), dtu = dt.mul(uv);
-                int prev = t * n * V, cur = prev + n * V;
-                for (int s = 0; s < n; s++) {
-                    FloatVector dA = exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
-                    dA.mul(FloatVector.fromArray(S, hs, prev + s * V)).add(dtu.mul(bm.get(F, (bcRow + s) * 4))).intoArray(hs, cur + s * V);
-                }
-            }
-            // reverse pass: dh = running gradient of h[t] (from y[t] and from h[t+1])
-            java.util.Arrays.fill(dh, 0, n * V, 0f);
-            for (int t = l - 1; t >= 0; t--) {
-                long row = ((long) bi * l + t) * e + e0, bcRow = ((long) bi * l + t) * n;
-                int bcIdx = (bi * l + t) * n;
-                FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask), g = load(dy, row * 4, mask);
-                FloatVector duAcc = g.mul(dv), ddtAcc = FloatVector.zero(S);
-                ddv = ddv.add(g.mul(uv));
-                int prev = t * n * V, cur = prev + n * V;
-                for (int s = 0; s < n; s++) {
-                    float bs = bm.get(F, (bcRow + s) * 4), cs = cm.get(F, (bcRow + s) * 4);
-                    FloatVector as = FloatVector.fromArray(S, at, s * V);
-                    FloatVector h = FloatVector.fromArray(S, hs, cur + s * V), hp = FloatVector.fromArray(S, hs, prev + s * V);
-                    // dC[t, s] += sum_j dy_j h_j
-                    pc[bcIdx + s] += Kernels.sumLanes(g.mul(h));
-                    FloatVector dhs = FloatVector.fromArray(S, dh, s * V).add(g.mul(cs));
-                    FloatVector dA = exp(dt.mul(as));
-                    // through exp(dt a) h_prev
-                    FloatVector gdA = dhs.mul(hp).mul(dA);
-                    ddtAcc = gdA.fma(as, ddtAcc);
-                    FloatVector.fromArray(S, dav, s * V).add(gdA.mul(dt)).intoArray(dav, s * V);
-                    // through dt B u
-                    FloatVector dhb = dhs.mul(bs);
-                    ddtAcc = dhb.fma(uv, ddtAcc);
-                    duAcc = dhb.fma(dt, duAcc);
-                    pb[bcIdx + s] += Kernels.sumLanes(dhs.mul(dt).mul(uv));
-                    // carry to h[t-1]
-                    dhs.mul(dA).intoArray(dh, s * V);
-                }
-                store(duAcc, du, row * 4, mask);
-                store(ddtAcc, ddelta, row * 4, mask);
-            }
+            replay(u, delta, bm, at, bi, l, e, n, e0, mask);
+            reverse(u, delta, bm, cm, dy, du, ddelta, at, dav, pb, pc, bi, l, e, n, e0, mask);
         }
         for (int s = 0; s < n; s++)
             for (int j = 0; j < V && e0 + j < e; j++) da.set(F, ((long) (e0 + j) * n + s) * 4, dav[s * V + j]);
-        if (dd != null) store(ddv, dd, e0 * 4L, mask);
+        if (dd != null) store(FloatVector.fromArray(S, rv, DD), dd, e0 * 4L, mask);
+    }
+
+    /** Forward replay of batch row bi: hs[(t+1) n V + s V + j] = h after position t; hs[0..] = 0. */
+    private static void replay(MemorySegment u, MemorySegment delta, MemorySegment bm, float[] at,
+                               int bi, int l, int e, int n, int e0, VectorMask<Float> mask) {
+        float[] hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW);
+        java.util.Arrays.fill(hs, 0, n * V, 0f);
+        for (int t = 0; t < l; t++) {
+            long row = ((long) bi * l + t) * e + e0;
+            FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask);
+            dt.intoArray(rv, DT);
+            dt.mul(uv).intoArray(rv, U);
+            replayStates(at, hs, rv, bm, ((long) bi * l + t) * n, t * n * V, n);
+        }
+    }
+
+    /**
+     * Reverse pass over batch row bi: dh = running gradient of h[t] (from y[t] and from h[t+1]).
+     * A method of its own (not in backwardBlock with the replay): in one compilation the two ran
+     * past C2's inlining budget and the loads and stores here were left as calls, boxing vectors.
+     */
+    private static void reverse(MemorySegment u, MemorySegment delta, MemorySegment bm, MemorySegment cm, MemorySegment dy,
+                                MemorySegment du, MemorySegment ddelta, float[] at, float[] dav, float[] pb, float[] pc,
+                                int bi, int l, int e, int n, int e0, VectorMask<Float> mask) {
+        float[] dh = scratch(1, n * V), hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW), prod = scratch(5, 2 * n * V);
+        java.util.Arrays.fill(dh, 0, n * V, 0f);
+        FloatVector dv = FloatVector.fromArray(S, rv, DV);
+        for (int t = l - 1; t >= 0; t--) {
+            long row = ((long) bi * l + t) * e + e0;
+            FloatVector uv = load(u, row * 4, mask), g = load(dy, row * 4, mask);
+            load(delta, row * 4, mask).intoArray(rv, DT);
+            uv.intoArray(rv, U);
+            g.intoArray(rv, G);
+            g.mul(dv).intoArray(rv, ACC);
+            FloatVector.fromArray(S, rv, DD).add(g.mul(uv)).intoArray(rv, DD);
+            reverseStates(at, hs, dh, dav, rv, prod, bm, cm, pb, pc, (bi * l + t) * n, t * n * V, n);
+            store(FloatVector.fromArray(S, rv, ACC), du, row * 4, mask);
+            store(FloatVector.fromArray(S, rv, ACC2), ddelta, row * 4, mask);
+        }
+    }
+
+    /** Forward replay of one position: hs[prev + n V + s V] = exp(dt a[s]) hs[prev + s V] + dt u B[s] (rv: dt, dt u). */
+    private static void replayStates(float[] at, float[] hs, float[] rv, MemorySegment bm, long bcRow, int prev, int n) {
+        FloatVector dt = FloatVector.fromArray(S, rv, DT), dtu = FloatVector.fromArray(S, rv, U);
+        int cur = prev + n * V;
+        for (int s = 0; s < n; s++) {
+            FloatVector dA = FloatMath.exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
+            dA.mul(FloatVector.fromArray(S, hs, prev + s * V)).add(dtu.mul(bm.get(F, (bcRow + s) * 4))).intoArray(hs, cur + s * V);
+        }
+    }
+
+    /**
+     * Reverse pass of one position (rv in: dt, u, dy, du = dy D; out: du, ddelta in ACC, ACC2);
+     * dh carries the gradient of h to the previous position, dav accumulates dA, pb and pc dB and dC.
+     */
+    private static void reverseStates(float[] at, float[] hs, float[] dh, float[] dav, float[] rv, float[] prod, MemorySegment bm,
+                                      MemorySegment cm, float[] pb, float[] pc, int bcIdx, int prev, int n) {
+        FloatVector dt = FloatVector.fromArray(S, rv, DT), uv = FloatVector.fromArray(S, rv, U), g = FloatVector.fromArray(S, rv, G);
+        FloatVector duAcc = FloatVector.fromArray(S, rv, ACC), ddtAcc = FloatVector.zero(S);
+        int cur = prev + n * V;
+        for (int s = 0; s < n; s++) {
+            float bs = bm.get(F, (bcIdx + s) * 4L), cs = cm.get(F, (bcIdx + s) * 4L);
+            FloatVector as = FloatVector.fromArray(S, at, s * V);
+            FloatVector h = FloatVector.fromArray(S, hs, cur + s * V), hp = FloatVector.fromArray(S, hs, prev + s * V);
+            // dC[t, s] += sum_j dy_j h_j (lanes summed below)
+            g.mul(h).intoArray(prod, s * V);
+            FloatVector dhs = FloatVector.fromArray(S, dh, s * V).add(g.mul(cs));
+            FloatVector dA = FloatMath.exp(dt.mul(as));
+            // through exp(dt a) h_prev
+            FloatVector gdA = dhs.mul(hp).mul(dA);
+            ddtAcc = gdA.fma(as, ddtAcc);
+            FloatVector.fromArray(S, dav, s * V).add(gdA.mul(dt)).intoArray(dav, s * V);
+            // through dt B u
+            FloatVector dhb = dhs.mul(bs);
+            ddtAcc = dhb.fma(uv, ddtAcc);
+            duAcc = dhb.fma(dt, duAcc);
+            dhs.mul(dt).mul(uv).intoArray(prod, (n + s) * V);
+            // carry to h[t-1]
+            dhs.mul(dA).intoArray(dh, s * V);
+        }
+        duAcc.intoArray(rv, ACC);
+        ddtAcc.intoArray(rv, ACC2);
+        // lane sums in lane order (never reduceLanes: its order is the implementation's, it differed between tiers)
+        for (int s = 0; s < n; s++) {
+            float sc = 0, sb = 0;
+            for (int j = 0; j < V; j++) {
+                sc += prod[s * V + j];
+                sb += prod[(n + s) * V + j];
+            }
+            pc[bcIdx + s] += sc;
+            pb[bcIdx + s] += sb;
+        }
     }
 }
