@@ -8,7 +8,6 @@ import static dev.sisma.engine.cpu.internal.Elementwise.V;
 import java.lang.foreign.MemorySegment;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.Philox;
@@ -95,16 +94,28 @@ public final class Kernels {
 
     // ------------------------------------------------------------------ softmax
 
+    /**
+     * exp by {@link FloatMath#exp} (vector lanes and the scalar tail give the same bits, on every
+     * JIT tier), the sum in double in index order, so a row's result never depends on the tier.
+     */
     public static void softmax(Parallel par, MemorySegment x, MemorySegment y, int rowsN, int cols) {
-        rows(par, rowsN, cols, r -> {
-            long b = r * cols;
-            float m = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) m = Math.max(m, get(x, b + j));
-            double s = 0;
-            for (int j = 0; j < cols; j++) { float e = (float) Math.exp(get(x, b + j) - m); set(y, b + j, e); s += e; }
-            float inv = (float) (1 / s);
-            for (int j = 0; j < cols; j++) set(y, b + j, get(y, b + j) * inv);
-        });
+        rows(par, rowsN, cols, r -> softmaxRow(x, y, r * cols, cols));
+    }
+
+    private static void softmaxRow(MemorySegment x, MemorySegment y, long b, int cols) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) m = Math.max(m, get(x, b + j));
+        int j = 0;
+        for (; j + V <= cols; j += V)
+            FloatMath.exp(FloatVector.fromMemorySegment(S, x, (b + j) * 4, LE).sub(m)).intoMemorySegment(y, (b + j) * 4, LE);
+        for (; j < cols; j++) set(y, b + j, FloatMath.exp(get(x, b + j) - m));
+        double s = 0;
+        for (j = 0; j < cols; j++) s += get(y, b + j);
+        float inv = (float) (1 / s);
+        j = 0;
+        for (; j + V <= cols; j += V)
+            FloatVector.fromMemorySegment(S, y, (b + j) * 4, LE).mul(inv).intoMemorySegment(y, (b + j) * 4, LE);
+        for (; j < cols; j++) set(y, b + j, get(y, b + j) * inv);
     }
 
     public static void softmaxBackward(Parallel par, MemorySegment y, MemorySegment dy, MemorySegment dx, int rowsN, int cols) {
@@ -434,7 +445,8 @@ public final class Kernels {
 
     public static void adamw(Parallel par, MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long count,
                              float lr, float b1, float b2, float eps, float wd, long step) {
-        float bc1 = (float) (1 - Math.pow(b1, step)), bc2 = (float) (1 - Math.pow(b2, step));
+        // StrictMath: fdlibm, the same bits whatever compiled this
+        float bc1 = (float) (1 - StrictMath.pow(b1, step)), bc2 = (float) (1 - StrictMath.pow(b2, step));
         float decay = 1 - lr * wd, stepSize = lr / bc1, ib2 = (float) (1 / Math.sqrt(bc2));
         int tasks = par.tasks(count, 1 << 15);
         par.run(tasks, t -> {
