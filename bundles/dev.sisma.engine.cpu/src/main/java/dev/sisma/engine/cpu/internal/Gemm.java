@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -146,10 +147,24 @@ public final class Gemm {
                 MemorySegment.copy(b, F, (bo + (long) (p0 + p) * n + j0) * 4, bp, d, nr);
                 for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
             }
-        } else { // B stored [n, k] (Linear weights): each row's slab depth in one long sequential
-            // bulk copy (KC-long pieces of rows k apart were latency-bound), then scattered
+        } else { // B stored [n, k] (Linear weights): a transpose
+            int jj0 = 0, p8 = 0;
+            if (V == 8) { // 8 x 8 blocks transposed in registers: twice the speed of the scalar scatter
+                p8 = depth & ~7;
+                for (; jj0 + 8 <= nr; jj0 += 8) transpose8(b, (bo + (long) (j0 + jj0) * k + p0) * 4, k * 4L, p8, bp, jj0);
+            }
+            // the rest (other vector widths, columns past the last full 8, depth past the last
+            // multiple of 8): each row's slab depth in one long sequential bulk copy (KC-long
+            // pieces of rows k apart were latency-bound), then scattered
             float[] row = scratch(3, depth);
             for (int jj = 0; jj < NR; jj++) {
+                if (jj < jj0) {
+                    if (p8 < depth) {
+                        MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0 + p8) * 4, row, 0, depth - p8);
+                        for (int p = p8; p < depth; p++) bp[p * NR + jj] = row[p - p8];
+                    }
+                    continue;
+                }
                 if (jj < nr) {
                     MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0) * 4, row, 0, depth);
                     for (int p = 0; p < depth; p++) bp[p * NR + jj] = row[p];
@@ -157,6 +172,45 @@ public final class Gemm {
                     for (int p = 0; p < depth; p++) bp[p * NR + jj] = 0f;
                 }
             }
+        }
+    }
+
+    // two-input shuffles for the 8 x 8 transpose (AVX2's unpacklo/hi, shuffle_ps, permute2f128):
+    // lane indices 0-7 pick from the first vector, 8-15 from the second
+    private static final VectorShuffle<Float> LO = shuffle(0, 8, 1, 9, 4, 12, 5, 13), HI = shuffle(2, 10, 3, 11, 6, 14, 7, 15),
+            EVEN_PAIRS = shuffle(0, 1, 8, 9, 4, 5, 12, 13), ODD_PAIRS = shuffle(2, 3, 10, 11, 6, 7, 14, 15),
+            LOW_HALVES = shuffle(0, 1, 2, 3, 8, 9, 10, 11), HIGH_HALVES = shuffle(4, 5, 6, 7, 12, 13, 14, 15);
+
+    private static VectorShuffle<Float> shuffle(int... lanes) {
+        return V == 8 ? VectorShuffle.fromValues(S, lanes) : null;
+    }
+
+    /**
+     * bp[p NR + jj + i] = B[row i, p] for 8 rows of B starting at byte {@code at} (rows {@code ks}
+     * bytes apart), p < depth8 (a multiple of 8): 8 x 8 blocks, loaded as 8 row vectors and
+     * transposed in registers in three shuffle stages.
+     */
+    private static void transpose8(MemorySegment b, long at, long ks, int depth8, float[] bp, int jj) {
+        for (int p = 0; p < depth8; p += 8) {
+            long o = at + p * 4L;
+            FloatVector r0 = FloatVector.fromMemorySegment(S, b, o, LE), r1 = FloatVector.fromMemorySegment(S, b, o + ks, LE),
+                        r2 = FloatVector.fromMemorySegment(S, b, o + 2 * ks, LE), r3 = FloatVector.fromMemorySegment(S, b, o + 3 * ks, LE),
+                        r4 = FloatVector.fromMemorySegment(S, b, o + 4 * ks, LE), r5 = FloatVector.fromMemorySegment(S, b, o + 5 * ks, LE),
+                        r6 = FloatVector.fromMemorySegment(S, b, o + 6 * ks, LE), r7 = FloatVector.fromMemorySegment(S, b, o + 7 * ks, LE);
+            FloatVector t0 = r0.rearrange(LO, r1), t1 = r0.rearrange(HI, r1), t2 = r2.rearrange(LO, r3), t3 = r2.rearrange(HI, r3),
+                        t4 = r4.rearrange(LO, r5), t5 = r4.rearrange(HI, r5), t6 = r6.rearrange(LO, r7), t7 = r6.rearrange(HI, r7);
+            FloatVector u0 = t0.rearrange(EVEN_PAIRS, t2), u1 = t0.rearrange(ODD_PAIRS, t2), u2 = t1.rearrange(EVEN_PAIRS, t3),
+                        u3 = t1.rearrange(ODD_PAIRS, t3), u4 = t4.rearrange(EVEN_PAIRS, t6), u5 = t4.rearrange(ODD_PAIRS, t6),
+                        u6 = t5.rearrange(EVEN_PAIRS, t7), u7 = t5.rearrange(ODD_PAIRS, t7);
+            int d = p * NR + jj;
+            u0.rearrange(LOW_HALVES, u4).intoArray(bp, d);
+            u1.rearrange(LOW_HALVES, u5).intoArray(bp, d + NR);
+            u2.rearrange(LOW_HALVES, u6).intoArray(bp, d + 2 * NR);
+            u3.rearrange(LOW_HALVES, u7).intoArray(bp, d + 3 * NR);
+            u0.rearrange(HIGH_HALVES, u4).intoArray(bp, d + 4 * NR);
+            u1.rearrange(HIGH_HALVES, u5).intoArray(bp, d + 5 * NR);
+            u2.rearrange(HIGH_HALVES, u6).intoArray(bp, d + 6 * NR);
+            u3.rearrange(HIGH_HALVES, u7).intoArray(bp, d + 7 * NR);
         }
     }
 

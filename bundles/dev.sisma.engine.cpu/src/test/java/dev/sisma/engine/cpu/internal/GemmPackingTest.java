@@ -1,0 +1,52 @@
+package dev.sisma.engine.cpu.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packing paths of {@link Gemm} the conformance suite's small shapes do not reach: x W^T
+ * (B transposed, the in-register 8 x 8 transpose on AVX2) over several K slabs (slab offsets
+ * past 0, depths that are not multiples of 8) and column panels with a partial 8-column block.
+ */
+class GemmPackingTest {
+    private static MemorySegment random(Arena arena, int count, long seed) {
+        MemorySegment s = arena.allocate(count * 4L, 64);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < count; i++) s.setAtIndex(Elementwise.F, i, (float) (r.nextDouble() * 2 - 1));
+        return s;
+    }
+
+    private static void check(Parallel par, boolean ta, boolean tb, int m, int n, int k) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = random(arena, m * k, 1), b = random(arena, n * k, 2), c = arena.allocate((long) m * n * 4, 64);
+            Gemm.gemm(par, ta, tb, 1, m, n, k, 1f, a, 0, b, 0, 0f, c, null);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double want = 0;
+                    for (int p = 0; p < k; p++) {
+                        float x = a.getAtIndex(Elementwise.F, ta ? (long) p * m + i : (long) i * k + p);
+                        float y = b.getAtIndex(Elementwise.F, tb ? (long) j * k + p : (long) p * n + j);
+                        want += (double) x * y;
+                    }
+                    float got = c.getAtIndex(Elementwise.F, (long) i * n + j);
+                    assertEquals(want, got, 2e-5 * Math.sqrt(k), "C[" + i + "," + j + "] of " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb);
+                }
+        }
+    }
+
+    @Test
+    void transposedWeightsAcrossSlabsAndPartialPanels() {
+        try (Parallel one = new Parallel(1); Parallel two = new Parallel(2)) {
+            // 1026 packed rows put a slab at 3072 of K: the second slab starts at 3072 with depth 1028
+            check(one, false, true, 1024, 28, 4100);
+            check(two, false, true, 1024, 21, 4100);
+            check(two, true, true, 200, 40, 1037);
+            check(one, false, true, 5, 8, 7);
+        }
+    }
+}
