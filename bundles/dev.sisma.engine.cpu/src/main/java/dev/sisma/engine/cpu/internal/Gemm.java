@@ -57,13 +57,14 @@ public final class Gemm {
                             float beta, MemorySegment c, MemorySegment bias) {
         for (int p = 0; p < batch; p++) {
             long ao = p * strideA, bo = p * strideB, co = (long) p * m * n;
-            initC(par, m, n, beta, c, co, bias);
-            if (k == 0 || alpha == 0f) continue;
+            if (k == 0 || alpha == 0f) { initC(par, m, n, beta, c, co, bias); continue; }
             // a "slab" is as many KC-deep slices as keep the packed A under 4M floats: A is packed
             // once (in parallel), then one fork/join pass computes the whole slab (two barriers)
             int rows = (m + MR - 1) / MR * MR;
             int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / rows) / KC * KC);
-            for (int pc = 0; pc < k; pc += slab) multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, c, co);
+            // the first slice's tile update also applies beta and the bias (no separate pass over C)
+            for (int pc = 0; pc < k; pc += slab)
+                multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, c, co, pc == 0 ? beta : 1f, pc == 0 ? bias : null);
         }
     }
 
@@ -92,7 +93,7 @@ public final class Gemm {
     /** C += alpha op(A)[:, p0:p0+depth] op(B)[p0:p0+depth, :], in KC-deep slices. */
     private static void multiply(Parallel par, boolean ta, boolean tb, int m, int n, int k, int p0, int depth,
                                  float alpha, MemorySegment a, long ao, MemorySegment b, long bo,
-                                 MemorySegment c, long co) {
+                                 MemorySegment c, long co, float beta, MemorySegment bias) {
         int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR, slices = (depth + KC - 1) / KC;
         // slice q (depth kq) of row panel ir at ap[q rowPanels MR KC + ir kq]
         int aSlice = rowPanels * MR * KC;
@@ -131,7 +132,8 @@ public final class Gemm {
                         int kc = Math.min(KC, depth - q * KC);
                         for (int ir = ib; ir < ie; ir += MR)
                             kernel(kc, ap, q * aSlice + ir * kc, bp, q * KC * NR, alpha, c,
-                                    co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile);
+                                    co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile,
+                                    q == 0 ? beta : 1f, q == 0 ? bias : null, jc);
                     }
                 }
             }
@@ -247,10 +249,11 @@ public final class Gemm {
      * 12 vector accumulators; one broadcast and two vector loads per row and k-step.
      */
     private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float alpha,
-                               MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile) {
+                               MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile,
+                               float beta, MemorySegment bias, int jc) {
         if (MR == 8) kernel8(kc, ap, ai, bp, bi, tile);
         else kernel6(kc, ap, ai, bp, bi, tile);
-        addTile(tile, alpha, c, cIndex, ldc, mr, nr);
+        addTile(tile, alpha, c, cIndex, ldc, mr, nr, beta, bias, jc);
     }
 
     /** 8 x 3-vector tile into {@code tile} (24 accumulators: for 32-register ISAs). */
@@ -331,16 +334,27 @@ public final class Gemm {
         c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V);
     }
 
-    /** C[mr x nr at cIndex] += alpha * tile. */
-    private static void addTile(float[] tile, float alpha, MemorySegment c, long cIndex, int ldc, int mr, int nr) {
+    /**
+     * C[mr x nr at cIndex] = beta C + bias[jc..] + alpha tile: beta 1 and no bias after the first
+     * K slice; C is not read when beta is 0 (so NaN there does not leak, as BLAS).
+     */
+    private static void addTile(float[] tile, float alpha, MemorySegment c, long cIndex, int ldc, int mr, int nr,
+                                float beta, MemorySegment bias, int jc) {
         for (int r = 0; r < mr; r++) {
             long row = (cIndex + (long) r * ldc) * 4;
             int j = 0;
             for (; j + V <= nr; j += V) {
                 long off = row + j * 4L;
-                FloatVector.fromArray(S, tile, r * NR + j).mul(alpha).add(FloatVector.fromMemorySegment(S, c, off, LE)).intoMemorySegment(c, off, LE);
+                FloatVector v = beta == 0f ? FloatVector.zero(S) : FloatVector.fromMemorySegment(S, c, off, LE);
+                if (beta != 0f && beta != 1f) v = v.mul(beta);
+                if (bias != null) v = v.add(FloatVector.fromMemorySegment(S, bias, (jc + j) * 4L, LE));
+                FloatVector.fromArray(S, tile, r * NR + j).mul(alpha).add(v).intoMemorySegment(c, off, LE);
             }
-            for (; j < nr; j++) c.set(F, row + j * 4L, c.get(F, row + j * 4L) + alpha * tile[r * NR + j]);
+            for (; j < nr; j++) {
+                float v = beta == 0f ? 0f : beta == 1f ? c.get(F, row + j * 4L) : beta * c.get(F, row + j * 4L);
+                if (bias != null) v += bias.get(F, (jc + j) * 4L);
+                c.set(F, row + j * 4L, v + alpha * tile[r * NR + j]);
+            }
         }
     }
 }

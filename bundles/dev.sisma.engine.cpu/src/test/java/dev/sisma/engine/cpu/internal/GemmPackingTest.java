@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The packing paths of {@link Gemm} the conformance suite's small shapes do not reach: x W^T
  * (B transposed, the in-register 8 x 8 transpose on AVX2) over several K slabs (slab offsets
- * past 0, depths that are not multiples of 8) and column panels with a partial 8-column block.
+ * past 0, depths that are not multiples of 8) and column panels with a partial 8-column block;
+ * beta and the bias over several slabs.
  */
 class GemmPackingTest {
     private static MemorySegment random(Arena arena, int count, long seed) {
@@ -22,17 +23,24 @@ class GemmPackingTest {
     }
 
     private static void check(Parallel par, boolean ta, boolean tb, int m, int n, int k) {
+        check(par, ta, tb, m, n, k, 0f, false);
+    }
+
+    private static void check(Parallel par, boolean ta, boolean tb, int m, int n, int k, float beta, boolean withBias) {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = random(arena, m * k, 1), b = random(arena, n * k, 2), c = arena.allocate((long) m * n * 4, 64);
-            Gemm.gemm(par, ta, tb, 1, m, n, k, 1f, a, 0, b, 0, 0f, c, null);
+            MemorySegment a = random(arena, m * k, 1), b = random(arena, n * k, 2), c = random(arena, m * n, 3);
+            MemorySegment bias = withBias ? random(arena, n, 4) : null;
+            float[] c0 = c.toArray(Elementwise.F);
+            Gemm.gemm(par, ta, tb, 1, m, n, k, 0.5f, a, 0, b, 0, beta, c, bias);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++) {
-                    double want = 0;
+                    double want = (beta == 0f ? 0 : beta * c0[i * n + j]) + (bias == null ? 0 : bias.getAtIndex(Elementwise.F, j)), dot = 0;
                     for (int p = 0; p < k; p++) {
                         float x = a.getAtIndex(Elementwise.F, ta ? (long) p * m + i : (long) i * k + p);
                         float y = b.getAtIndex(Elementwise.F, tb ? (long) j * k + p : (long) p * n + j);
-                        want += (double) x * y;
+                        dot += (double) x * y;
                     }
+                    want += 0.5 * dot;
                     float got = c.getAtIndex(Elementwise.F, (long) i * n + j);
                     assertEquals(want, got, 2e-5 * Math.sqrt(k), "C[" + i + "," + j + "] of " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb);
                 }
@@ -47,6 +55,9 @@ class GemmPackingTest {
             check(two, false, true, 1024, 21, 4100);
             check(two, true, true, 200, 40, 1037);
             check(one, false, true, 5, 8, 7);
+            // beta and the bias are applied once, with the first K slice of the first slab
+            check(two, false, true, 1024, 19, 4100, 0.5f, true);
+            check(one, false, false, 1030, 33, 4099, 1f, true);
         }
     }
 }
