@@ -153,7 +153,7 @@ public final class Gemm {
             int jj0 = 0, p8 = 0;
             if (V == 8) { // 8 x 8 blocks transposed in registers: twice the speed of the scalar scatter
                 p8 = depth & ~7;
-                for (; jj0 + 8 <= nr; jj0 += 8) transpose8(b, (bo + (long) (j0 + jj0) * k + p0) * 4, k * 4L, p8, bp, jj0);
+                for (; jj0 + 8 <= nr; jj0 += 8) transpose8(b, (bo + (long) (j0 + jj0) * k + p0) * 4, k * 4L, p8, bp, jj0, NR);
             }
             // the rest (other vector widths, columns past the last full 8, depth past the last
             // multiple of 8): each row's slab depth in one long sequential bulk copy (KC-long
@@ -188,11 +188,12 @@ public final class Gemm {
     }
 
     /**
-     * bp[p NR + jj + i] = B[row i, p] for 8 rows of B starting at byte {@code at} (rows {@code ks}
-     * bytes apart), p < depth8 (a multiple of 8): 8 x 8 blocks, loaded as 8 row vectors and
-     * transposed in registers in three shuffle stages.
+     * dst[base + p stride + i] = X[row i, p] for i < 8 and p < depth8 (a multiple of 8), 8 rows of X
+     * starting at byte {@code at} of {@code b}, {@code ks} bytes apart: 8 x 8 blocks, loaded as 8
+     * row vectors, transposed in registers in three shuffle stages, stored as 8 column vectors in
+     * order of p (8 wide: with a stride below 8 a column overwrites the start of the next).
      */
-    private static void transpose8(MemorySegment b, long at, long ks, int depth8, float[] bp, int jj) {
+    private static void transpose8(MemorySegment b, long at, long ks, int depth8, float[] bp, int base, int stride) {
         for (int p = 0; p < depth8; p += 8) {
             long o = at + p * 4L;
             FloatVector r0 = FloatVector.fromMemorySegment(S, b, o, LE), r1 = FloatVector.fromMemorySegment(S, b, o + ks, LE),
@@ -204,15 +205,15 @@ public final class Gemm {
             FloatVector u0 = t0.rearrange(EVEN_PAIRS, t2), u1 = t0.rearrange(ODD_PAIRS, t2), u2 = t1.rearrange(EVEN_PAIRS, t3),
                         u3 = t1.rearrange(ODD_PAIRS, t3), u4 = t4.rearrange(EVEN_PAIRS, t6), u5 = t4.rearrange(ODD_PAIRS, t6),
                         u6 = t5.rearrange(EVEN_PAIRS, t7), u7 = t5.rearrange(ODD_PAIRS, t7);
-            int d = p * NR + jj;
+            int d = base + p * stride;
             u0.rearrange(LOW_HALVES, u4).intoArray(bp, d);
-            u1.rearrange(LOW_HALVES, u5).intoArray(bp, d + NR);
-            u2.rearrange(LOW_HALVES, u6).intoArray(bp, d + 2 * NR);
-            u3.rearrange(LOW_HALVES, u7).intoArray(bp, d + 3 * NR);
-            u0.rearrange(HIGH_HALVES, u4).intoArray(bp, d + 4 * NR);
-            u1.rearrange(HIGH_HALVES, u5).intoArray(bp, d + 5 * NR);
-            u2.rearrange(HIGH_HALVES, u6).intoArray(bp, d + 6 * NR);
-            u3.rearrange(HIGH_HALVES, u7).intoArray(bp, d + 7 * NR);
+            u1.rearrange(LOW_HALVES, u5).intoArray(bp, d + stride);
+            u2.rearrange(LOW_HALVES, u6).intoArray(bp, d + 2 * stride);
+            u3.rearrange(LOW_HALVES, u7).intoArray(bp, d + 3 * stride);
+            u0.rearrange(HIGH_HALVES, u4).intoArray(bp, d + 4 * stride);
+            u1.rearrange(HIGH_HALVES, u5).intoArray(bp, d + 5 * stride);
+            u2.rearrange(HIGH_HALVES, u6).intoArray(bp, d + 6 * stride);
+            u3.rearrange(HIGH_HALVES, u7).intoArray(bp, d + 7 * stride);
         }
     }
 
@@ -223,7 +224,19 @@ public final class Gemm {
     private static void packA(boolean ta, int m, int k, int p0, int depth, MemorySegment a, long ao, int i0, int mc, float[] ap, int aSlice) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
-            if (!ta) { // A [m, k]: bulk-copy each row's slab depth once, then scatter with stride MR
+            if (!ta && V == 8 && i0 + ir + 8 <= m) { // A [m, k], 8 rows readable: transposed in registers
+                for (int q = 0, pc = 0; pc < depth; q++, pc += KC) {
+                    int kc = Math.min(KC, depth - pc), d = q * aSlice + (i0 + ir) * kc;
+                    long at = (ao + (long) (i0 + ir) * k + p0 + pc) * 4;
+                    // each column goes out 8 wide: its 8 - MR extra lanes (rows of the next panel)
+                    // land in the next column's slots, which are written after it; the last
+                    // columns go scalar, so nothing lands past this panel (another task's)
+                    int k8 = (kc - 1) & ~7;
+                    transpose8(a, at, k * 4L, k8, ap, d, MR);
+                    for (int p = k8; p < kc; p++)
+                        for (int ii = 0; ii < MR; ii++) ap[d + p * MR + ii] = a.get(F, at + ((long) ii * k + p) * 4);
+                }
+            } else if (!ta) { // A [m, k], last rows: bulk-copy each row's slab depth once, then scatter with stride MR
                 float[] row = scratch(4, depth);
                 for (int ii = 0; ii < MR; ii++) {
                     if (ii < mr) MemorySegment.copy(a, F, (ao + (long) (i0 + ir + ii) * k + p0) * 4, row, 0, depth);
