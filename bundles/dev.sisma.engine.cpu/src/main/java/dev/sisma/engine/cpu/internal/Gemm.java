@@ -151,7 +151,7 @@ public final class Gemm {
             }
         } else { // B stored [n, k] (Linear weights): a transpose
             int jj0 = 0, p8 = 0;
-            if (V == 8) { // 8 x 8 blocks transposed in registers: twice the speed of the scalar scatter
+            if (TRANSPOSE8) { // 8 x 8 blocks transposed in registers: twice the speed of the scalar scatter
                 p8 = depth & ~7;
                 for (; jj0 + 8 <= nr; jj0 += 8) transpose8(b, (bo + (long) (j0 + jj0) * k + p0) * 4, k * 4L, p8, bp, jj0, NR);
             }
@@ -177,6 +177,13 @@ public final class Gemm {
         }
     }
 
+    /**
+     * The packing transposes work on 8-float (256-bit) vectors whatever the kernel's width: AVX2
+     * and AVX-512 both have them in hardware; on narrower ISAs (NEON) they would be emulated, so
+     * packing stays scalar there.
+     */
+    private static final VectorSpecies<Float> T = FloatVector.SPECIES_256;
+    private static final boolean TRANSPOSE8 = V >= 8;
     // two-input shuffles for the 8 x 8 transpose (AVX2's unpacklo/hi, shuffle_ps, permute2f128):
     // lane indices 0-7 pick from the first vector, 8-15 from the second
     private static final VectorShuffle<Float> LO = shuffle(0, 8, 1, 9, 4, 12, 5, 13), HI = shuffle(2, 10, 3, 11, 6, 14, 7, 15),
@@ -184,7 +191,7 @@ public final class Gemm {
             LOW_HALVES = shuffle(0, 1, 2, 3, 8, 9, 10, 11), HIGH_HALVES = shuffle(4, 5, 6, 7, 12, 13, 14, 15);
 
     private static VectorShuffle<Float> shuffle(int... lanes) {
-        return V == 8 ? VectorShuffle.fromValues(S, lanes) : null;
+        return TRANSPOSE8 ? VectorShuffle.fromValues(T, lanes) : null;
     }
 
     /**
@@ -196,10 +203,10 @@ public final class Gemm {
     private static void transpose8(MemorySegment b, long at, long ks, int depth8, float[] bp, int base, int stride) {
         for (int p = 0; p < depth8; p += 8) {
             long o = at + p * 4L;
-            FloatVector r0 = FloatVector.fromMemorySegment(S, b, o, LE), r1 = FloatVector.fromMemorySegment(S, b, o + ks, LE),
-                        r2 = FloatVector.fromMemorySegment(S, b, o + 2 * ks, LE), r3 = FloatVector.fromMemorySegment(S, b, o + 3 * ks, LE),
-                        r4 = FloatVector.fromMemorySegment(S, b, o + 4 * ks, LE), r5 = FloatVector.fromMemorySegment(S, b, o + 5 * ks, LE),
-                        r6 = FloatVector.fromMemorySegment(S, b, o + 6 * ks, LE), r7 = FloatVector.fromMemorySegment(S, b, o + 7 * ks, LE);
+            FloatVector r0 = FloatVector.fromMemorySegment(T, b, o, LE), r1 = FloatVector.fromMemorySegment(T, b, o + ks, LE),
+                        r2 = FloatVector.fromMemorySegment(T, b, o + 2 * ks, LE), r3 = FloatVector.fromMemorySegment(T, b, o + 3 * ks, LE),
+                        r4 = FloatVector.fromMemorySegment(T, b, o + 4 * ks, LE), r5 = FloatVector.fromMemorySegment(T, b, o + 5 * ks, LE),
+                        r6 = FloatVector.fromMemorySegment(T, b, o + 6 * ks, LE), r7 = FloatVector.fromMemorySegment(T, b, o + 7 * ks, LE);
             FloatVector t0 = r0.rearrange(LO, r1), t1 = r0.rearrange(HI, r1), t2 = r2.rearrange(LO, r3), t3 = r2.rearrange(HI, r3),
                         t4 = r4.rearrange(LO, r5), t5 = r4.rearrange(HI, r5), t6 = r6.rearrange(LO, r7), t7 = r6.rearrange(HI, r7);
             FloatVector u0 = t0.rearrange(EVEN_PAIRS, t2), u1 = t0.rearrange(ODD_PAIRS, t2), u2 = t1.rearrange(EVEN_PAIRS, t3),
@@ -224,7 +231,7 @@ public final class Gemm {
     private static void packA(boolean ta, int m, int k, int p0, int depth, MemorySegment a, long ao, int i0, int mc, float[] ap, int aSlice) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir);
-            if (!ta && V == 8 && i0 + ir + 8 <= m) { // A [m, k], 8 rows readable: transposed in registers
+            if (!ta && TRANSPOSE8 && i0 + ir + 8 <= m) { // A [m, k], 8 rows readable: transposed in registers
                 for (int q = 0, pc = 0; pc < depth; q++, pc += KC) {
                     int kc = Math.min(KC, depth - pc), d = q * aSlice + (i0 + ir) * kc;
                     long at = (ao + (long) (i0 + ir) * k + p0 + pc) * 4;
