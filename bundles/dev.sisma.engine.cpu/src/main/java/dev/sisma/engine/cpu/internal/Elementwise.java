@@ -37,124 +37,92 @@ public final class Elementwise {
      * (FloatMath for the transcendental ones, StrictMath for sin and cos), so results do not
      * depend on the JIT tier, on where a chunk boundary falls or on the vector width's tail.
      *
-     * Speed: each op with a FloatMath function has its own small loop method (xxxFwd / xxxBwd).
-     * One switch around one loop would inline every op's polynomial into one method: past C2's
-     * inlining budget (or InlineSmallCode once compiled) a call stays a call and its vectors are
-     * boxed on every iteration. Cheap ops share the generic loop.
+     * Speed: every op has its own lambda with its own vector loop, so each compiles on its own.
+     * A switch around (or inside) one shared loop had C2 inline every op into one method: past its
+     * inlining budget the ops parsed last stayed calls and boxed a vector per iteration (the
+     * transcendental ops' polynomials use up the budget quickly). Known remainder: when C2 has
+     * already compiled FloatMath.tanh/log/softplus (or tanhGrad, gelu, geluGrad) on its own into
+     * more than InlineSmallCode (2500 bytes) before the loop, it will not inline them ("already
+     * compiled into a big method") and that loop boxes one vector per iteration (TANH, LOG,
+     * SOFTPLUS, GELU_TANH; still several times faster than the Vector API's EXP/TANH were).
      */
 
     public static void unary(Parallel par, UnaryOp op, MemorySegment x, MemorySegment y, long count) {
-        chunks(par, count, (lo, hi) -> {
-            long i = switch (op) {
-                case EXP -> expFwd(x, y, lo, hi);
-                case LOG -> logFwd(x, y, lo, hi);
-                case TANH -> tanhFwd(x, y, lo, hi);
-                case SIGMOID -> sigmoidFwd(x, y, lo, hi);
-                case SILU -> siluFwd(x, y, lo, hi);
-                case SOFTPLUS -> softplusFwd(x, y, lo, hi);
-                case GELU_TANH -> geluFwd(x, y, lo, hi);
-                case SIN, COS -> lo; // StrictMath, per element
-                default -> cheapFwd(op, x, y, lo, hi);
-            };
-            for (; i < hi; i++) y.set(F, i * 4, fwd(op, x.get(F, i * 4)));
-        });
+        ChunkBody body = switch (op) {
+            case NEG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).neg(), y, i); fwdTail(op, x, y, i, hi); };
+            case EXP -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.exp(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case LOG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.log(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case SQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).sqrt(), y, i); fwdTail(op, x, y, i, hi); };
+            case RSQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i).sqrt()), y, i); fwdTail(op, x, y, i, hi); };
+            case ABS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).abs(), y, i); fwdTail(op, x, y, i, hi); };
+            case SIN, COS -> (lo, hi) -> fwdTail(op, x, y, lo, hi); // StrictMath, per element
+            case TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.tanh(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case SIGMOID -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.sigmoid(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case SILU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.silu(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case SOFTPLUS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.softplus(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case GELU_TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(gelu(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case RELU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).max(0f), y, i); fwdTail(op, x, y, i, hi); };
+            case SQUARE -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) { FloatVector v = ld(x, i); st(v.mul(v), y, i); } fwdTail(op, x, y, i, hi); };
+            case RECIPROCAL -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+        };
+        chunks(par, count, body);
     }
 
     public static void unaryBackward(Parallel par, UnaryOp op, MemorySegment x, MemorySegment dy, MemorySegment dx, long count) {
-        chunks(par, count, (lo, hi) -> {
-            long i = switch (op) {
-                case EXP -> expBwd(x, dy, dx, lo, hi);
-                case TANH -> tanhBwd(x, dy, dx, lo, hi);
-                case SIGMOID -> sigmoidBwd(x, dy, dx, lo, hi);
-                case SOFTPLUS -> softplusBwd(x, dy, dx, lo, hi);
-                case SILU -> siluBwd(x, dy, dx, lo, hi);
-                case GELU_TANH -> geluBwd(x, dy, dx, lo, hi);
-                case SIN, COS -> lo;
-                default -> cheapBwd(op, x, dy, dx, lo, hi);
+        ChunkBody body = switch (op) {
+            case NEG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(dy, i).neg(), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case EXP -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.exp(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case LOG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case SQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i).sqrt().mul(2f)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case RSQRT -> (lo, hi) -> {
+                long i = lo;
+                for (; i + V <= hi; i += V) { FloatVector v = ld(x, i); st(inv(v.sqrt().mul(v).mul(-2f)).mul(ld(dy, i)), dx, i); }
+                bwdTail(op, x, dy, dx, i, hi);
             };
-            for (; i < hi; i++) dx.set(F, i * 4, bwd(op, x.get(F, i * 4)) * dy.get(F, i * 4));
-        });
+            case ABS -> (lo, hi) -> {
+                long i = lo;
+                for (; i + V <= hi; i += V) {
+                    FloatVector v = ld(x, i);
+                    st(FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f)).blend(-1f, v.compare(VectorOperators.LT, 0f)).mul(ld(dy, i)), dx, i);
+                }
+                bwdTail(op, x, dy, dx, i, hi);
+            };
+            case SIN, COS -> (lo, hi) -> bwdTail(op, x, dy, dx, lo, hi);
+            case TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(tanhGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case SIGMOID -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(sigmoidGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case SILU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(siluGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case SOFTPLUS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.sigmoid(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case GELU_TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(geluGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case RELU -> (lo, hi) -> {
+                long i = lo;
+                for (; i + V <= hi; i += V) st(FloatVector.zero(S).blend(1f, ld(x, i).compare(VectorOperators.GT, 0f)).mul(ld(dy, i)), dx, i);
+                bwdTail(op, x, dy, dx, i, hi);
+            };
+            case SQUARE -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).mul(2f).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case RECIPROCAL -> (lo, hi) -> {
+                long i = lo;
+                for (; i + V <= hi; i += V) { FloatVector v = ld(x, i); st(inv(v.mul(v)).neg().mul(ld(dy, i)), dx, i); }
+                bwdTail(op, x, dy, dx, i, hi);
+            };
+        };
+        chunks(par, count, body);
     }
 
     private static FloatVector ld(MemorySegment s, long i) {
         return FloatVector.fromMemorySegment(S, s, i * 4, LE);
     }
 
-    // The per-op loops return the first index they left to the scalar tail.
-
-    private static long expFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.exp(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
+    private static void st(FloatVector v, MemorySegment s, long i) {
+        v.intoMemorySegment(s, i * 4, LE);
     }
 
-    private static long logFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.log(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
+    /** Elements [i, hi) one at a time (the tail after the vector loop; all of sin and cos). */
+    private static void fwdTail(UnaryOp op, MemorySegment x, MemorySegment y, long i, long hi) {
+        for (; i < hi; i++) y.set(F, i * 4, fwd(op, x.get(F, i * 4)));
     }
 
-    private static long tanhFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.tanh(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
-    }
-
-    private static long sigmoidFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.sigmoid(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
-    }
-
-    private static long siluFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.silu(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
-    }
-
-    private static long softplusFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.softplus(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
-    }
-
-    private static long geluFwd(MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) gelu(ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
-    }
-
-    private static long cheapFwd(UnaryOp op, MemorySegment x, MemorySegment y, long i, long hi) {
-        for (; i + V <= hi; i += V) fwd(op, ld(x, i)).intoMemorySegment(y, i * 4, LE);
-        return i;
-    }
-
-    private static long expBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.exp(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
-    }
-
-    private static long tanhBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) tanhGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
-    }
-
-    private static long sigmoidBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) sigmoidGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
-    }
-
-    private static long softplusBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) FloatMath.sigmoid(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
-    }
-
-    private static long siluBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) siluGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
-    }
-
-    private static long geluBwd(MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) geluGrad(ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
-    }
-
-    private static long cheapBwd(UnaryOp op, MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
-        for (; i + V <= hi; i += V) bwd(op, ld(x, i)).mul(ld(dy, i)).intoMemorySegment(dx, i * 4, LE);
-        return i;
+    private static void bwdTail(UnaryOp op, MemorySegment x, MemorySegment dy, MemorySegment dx, long i, long hi) {
+        for (; i < hi; i++) dx.set(F, i * 4, bwd(op, x.get(F, i * 4)) * dy.get(F, i * 4));
     }
 
     private static FloatVector inv(FloatVector x) {
@@ -219,34 +187,6 @@ public final class Elementwise {
         float t = FloatMath.tanh((x2 * 0.044715f + 1f) * x * SQRT_2_OVER_PI);
         float dinner = (x2 * (3 * 0.044715f) + 1f) * SQRT_2_OVER_PI;
         return (t + 1f) * 0.5f + x * 0.5f * Math.fma(-t, t, 1f) * dinner;
-    }
-
-    /** The cheap ops' vector forms (the transcendental ones have their own loops above). */
-    static FloatVector fwd(UnaryOp op, FloatVector x) {
-        return switch (op) {
-            case NEG -> x.neg();
-            case SQRT -> x.sqrt();
-            case RSQRT -> inv(x.sqrt());
-            case ABS -> x.abs();
-            case RELU -> x.max(0f);
-            case SQUARE -> x.mul(x);
-            case RECIPROCAL -> inv(x);
-            default -> throw new IllegalArgumentException("no generic vector loop for " + op);
-        };
-    }
-
-    static FloatVector bwd(UnaryOp op, FloatVector x) {
-        return switch (op) {
-            case NEG -> FloatVector.broadcast(S, -1f);
-            case LOG -> inv(x);
-            case SQRT -> inv(x.sqrt().mul(2f));
-            case RSQRT -> inv(x.sqrt().mul(x).mul(-2f));
-            case ABS -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f)).blend(-1f, x.compare(VectorOperators.LT, 0f));
-            case RELU -> FloatVector.zero(S).blend(1f, x.compare(VectorOperators.GT, 0f));
-            case SQUARE -> x.mul(2f);
-            case RECIPROCAL -> inv(x.mul(x)).neg();
-            default -> throw new IllegalArgumentException("no generic vector loop for " + op);
-        };
     }
 
     /** One element, the same operations as the vector loops (so a tail or a single value matches a lane). */
