@@ -55,4 +55,14 @@ class BenchCommandTest {
             assertTrue(s.matches("(?s).*demo +attention +16 tokens.*"), s);
         }
     }
+
+    @Test
+    void noTrainMeasuresTheDenoisingStepOnly() {
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            when(backends.current()).thenReturn(Optional.of(cpu));
+            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train"));
+            String s = out.toString(StandardCharsets.UTF_8);
+            assertTrue(s.matches("(?s).*demo +sisma +16 tokens.*denoise +[0-9.]+ s +train not run.*"), s);
+        }
+    }
 }

@@ -26,9 +26,10 @@ public final class ModelBenchmark {
     public record Result(String config, String blockType, int tokens, long parameters, int batch,
             double denoiseSeconds, double trainSeconds, double gemmShare, double scanShare, double otherShare) {
         public String line() {
-            return String.format(Locale.ROOT, "%-12s %-9s %5d tokens %7.1fM params  denoise %8.3f s  train %8.3f s  "
+            String train = Double.isNaN(trainSeconds) ? "train not run" : String.format(Locale.ROOT, "train %8.3f s", trainSeconds);
+            return String.format(Locale.ROOT, "%-12s %-9s %5d tokens %7.1fM params  denoise %8.3f s  %s  "
                     + "gemm %4.1f%%  scan %4.1f%%  other %4.1f%%", config, blockType, tokens, parameters / 1e6,
-                    denoiseSeconds, trainSeconds, 100 * gemmShare, 100 * scanShare, 100 * otherShare);
+                    denoiseSeconds, train, 100 * gemmShare, 100 * scanShare, 100 * otherShare);
         }
     }
 
@@ -48,6 +49,15 @@ public final class ModelBenchmark {
      * repetitions of each step, batch {@code batch}.
      */
     public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend) {
+        return run(config, tokens, batch, warmup, reps, backend, true);
+    }
+
+    /**
+     * As {@link #run(SismaConfig, int, int, int, int, Backend)}; without {@code train} only the
+     * denoising step runs (its tape-free memory is a fraction of the training step's: sisma-L/2 at
+     * 4096 tokens denoises on a 24 GB machine but does not train) and trainSeconds is NaN.
+     */
+    public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend, boolean train) {
         SismaConfig cfg = atTokens(config, tokens);
         Timing timing = new Timing();
         Backend timed = timing.wrap(backend);
@@ -57,40 +67,48 @@ public final class ModelBenchmark {
             Tensor x = Tensor.randn(timed, 1, 0, batch, cfg.inChannels(), s, s);
             Tensor mask = Tensor.rand(timed, 2, 0, batch, cfg.maskClasses(), m, m);
             Tensor t = Tensor.full(timed, 0.5f, batch);
-            double[] denoise = new double[reps], train = new double[reps];
+            double[] denoise = new double[reps], trainTimes = new double[reps];
             for (int i = 0; i < warmup + reps; i++) {
+                if (i == warmup) {
+                    timing.reset(); // the shares cover the timed repetitions only
+                }
                 long t0 = System.nanoTime();
                 try (Scope sc = Scope.open(); NoGrad ng = NoGrad.enter()) {
                     model.forward(x, t, mask);
                 }
                 long t1 = System.nanoTime();
-                if (i == warmup) {
-                    timing.reset();
+                if (train) {
+                    try (Scope sc = Scope.open()) {
+                        fm.loss(model, x, mask, 0, i).backward();
+                    }
+                    model.zeroGrad();
                 }
-                try (Scope sc = Scope.open()) {
-                    fm.loss(model, x, mask, 0, i).backward();
-                }
-                model.zeroGrad();
                 long t2 = System.nanoTime();
                 if (i >= warmup) {
                     denoise[i - warmup] = (t1 - t0) / 1e9;
-                    train[i - warmup] = (t2 - t1) / 1e9;
+                    trainTimes[i - warmup] = train ? (t2 - t1) / 1e9 : Double.NaN;
                 }
             }
             double total = timing.gemm + timing.scan + timing.other;
             return new Result(cfg.name(), cfg.blockType().name().toLowerCase(Locale.ROOT), tokens, model.parameterCount(), batch,
-                    median(denoise), median(train), timing.gemm / total, timing.scan / total, timing.other / total);
+                    median(denoise), train ? median(trainTimes) : Double.NaN, timing.gemm / total, timing.scan / total, timing.other / total);
         }
     }
 
     /** The table: S/2, B/2, L/2 and their attention baselines at 256, 1024 and 4096 tokens. */
     public static List<Result> runAll(List<String> configs, int[] tokenCounts, int reps, Backend backend,
             java.util.function.Consumer<Result> each) {
+        return runAll(configs, tokenCounts, reps, true, backend, each);
+    }
+
+    /** {@link #runAll(List, int[], int, Backend, java.util.function.Consumer)}, the training steps only when {@code train}. */
+    public static List<Result> runAll(List<String> configs, int[] tokenCounts, int reps, boolean train, Backend backend,
+            java.util.function.Consumer<Result> each) {
         List<Result> out = new ArrayList<>();
         for (String name : configs) {
             for (String type : new String[] {"sisma", "attention"}) {
                 for (int tokens : tokenCounts) {
-                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend);
+                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend, train);
                     out.add(r);
                     if (each != null) {
                         each.accept(r);

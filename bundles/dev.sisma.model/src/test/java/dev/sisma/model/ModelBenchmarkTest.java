@@ -22,4 +22,15 @@ class ModelBenchmarkTest {
             assertEquals(0.0, a.scanShare());
         }
     }
+
+    @Test
+    void denoiseOnlyLeavesTheTrainingStepOut() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            ModelBenchmark.Result r = ModelBenchmark.run(ModelBehaviourTest.tiny(), 16, 1, 0, 1, be, false);
+            assertTrue(r.denoiseSeconds() > 0);
+            assertTrue(Double.isNaN(r.trainSeconds()));
+            assertEquals(1.0, r.gemmShare() + r.scanShare() + r.otherShare(), 1e-9);
+            assertTrue(r.line().contains("train not run"), r.line());
+        }
+    }
 }
