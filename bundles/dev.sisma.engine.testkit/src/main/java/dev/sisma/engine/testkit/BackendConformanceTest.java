@@ -418,9 +418,12 @@ public abstract class BackendConformanceTest {
     // ============================================================ Mamba
 
     private void checkScan(int b, int l, int e, int n, boolean withD) {
-        float[] u = random(b * l * e, -1, 1), delta = random(b * l * e, 0.01f, 0.5f), a = random(e * n, -2f, -0.1f),
-                bm = random(b * l * n, -1, 1), cm = random(b * l * n, -1, 1), dd = withD ? random(e, 0.5f, 1.5f) : null,
-                dy = random(b * l * e, -1, 1);
+        checkScan(b, l, e, n, withD, random(b * l * e, 0.01f, 0.5f), random(e * n, -2f, -0.1f));
+    }
+
+    private void checkScan(int b, int l, int e, int n, boolean withD, float[] delta, float[] a) {
+        float[] u = random(b * l * e, -1, 1), bm = random(b * l * n, -1, 1), cm = random(b * l * n, -1, 1),
+                dd = withD ? random(e, 0.5f, 1.5f) : null, dy = random(b * l * e, -1, 1);
         Reference.Fn f = in -> Reference.selectiveScan(in[0], in[1], in[2], in[3], in[4], in[5], b, l, e, n);
         double[][] in = {d(u), d(delta), d(a), d(bm), d(cm), withD ? d(dd) : null};
         DeviceBuffer ub = up(u), db = up(delta), ab = up(a), bb = up(bm), cb = up(cm), dD = withD ? up(dd) : null, y = zeros(u.length);
@@ -444,6 +447,17 @@ public abstract class BackendConformanceTest {
         checkScan(2, 6, 3, 4, true);     // channels below one vector
         checkScan(2, 7, 37, 5, true);    // full vectors plus a tail
         checkScan(1, 5, 16, 16, false);  // no D
+        checkScan(2, 40, 37, 5, true);   // several chunks of positions and a partial one (the CPU backend walks 16 at a time)
+    }
+
+    /** Decays so strong that exp(delta A) is below float's normal range (it flushes to 0), in some positions only. */
+    @Test
+    public void selectiveScanWithExtremeDecay() {
+        int b = 1, l = 40, e = 11, n = 4;
+        float[] delta = random(b * l * e, 0.01f, 0.5f), a = random(e * n, -2f, -0.1f);
+        for (int c = 0; c < e; c++) a[c * n] = -300f;                      // state 0 of every channel: gone after one step
+        for (int i = 20 * e; i < 24 * e; i++) delta[i] = 60f;               // positions 20-23: every state forgets
+        checkScan(b, l, e, n, true, delta, a);
     }
 
     // ============================================================ training

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * float32 exp, log, log1p, softplus, tanh, sigmoid and SiLU, each as a {@link FloatVector} form and a
+ * float32 exp, exp2, log, log1p, softplus, tanh, sigmoid and SiLU, each as a {@link FloatVector} form and a
  * scalar form that perform the same IEEE-754 operations in the same order (add, sub, mul, div,
  * fma, min/max, compares, selects and integer bit manipulation; no library calls). Every one of
  * these is exactly rounded on every JIT tier, so a lane of the vector form equals the scalar form
@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * and the two differ in the last bit (so identical runs of one JVM diverged as it warmed up).
  * <p>
  * Accuracy, against double-precision {@link StrictMath} (bounds asserted by {@code FloatMathTest}
- * over every 2053rd float of both signs; measured maximum in brackets): exp 1 ulp (0.95), log 1
+ * over every 2053rd float of both signs; measured maximum in brackets): exp 1 ulp (0.95), exp2 1 (0.92), log 1
  * (0.81), log1p on [0, 1] 1 (0.82), softplus 3 (2.60), sigmoid 3 (1.99), silu 3 (2.35), tanh 2
  * (1.16). Tiny results go to zero: exp(x) and softplus(x) for x below -87.3365 (the exact
  * value would be subnormal), sigmoid(x) and silu(x) for x below -88.72 (e^-x overflows; exact
@@ -35,12 +35,14 @@ public final class FloatMath {
     /** The species of every vector form: the preferred float shape, a constant to C2. */
     public static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    private static final float LOG2E = 1.44269504088896341f;
+    static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f; // LN2_HI has 9 bits: n LN2_HI is exact
     /** 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits (to nearest even). */
     private static final float ROUND = 0x1.8p23f;
     /** The largest x with a finite float e^x, and the smallest with a normal one. */
     private static final float EXP_HI = 88.72283172607422f, EXP_LO = -87.33654022216797f;
+    /** |x - EXP_MID| <= EXP_SAFE implies EXP_LO <= x <= EXP_HI (with a margin for the rounding of the subtraction). */
+    private static final float EXP_MID = 0.6875f, EXP_SAFE = 87.9f;
     private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
             E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
 
@@ -74,9 +76,16 @@ public final class FloatMath {
         p = p.fma(r.mul(r), r).add(1f);
         // bits(t) << 23 == n << 23: the bits of ROUND shift out. Adding it to p's exponent multiplies by 2^n.
         FloatVector y = p.reinterpretAsInts().add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-        y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
-        y = y.blend(0f, x.compare(VectorOperators.LT, EXP_LO));
-        return y.blend(x, x.compare(VectorOperators.NE, x)); // NaN
+        // One test on the fast path (false for NaN); lanes near the ends also take the exact selects.
+        if (x.sub(EXP_MID).abs().compare(VectorOperators.LE, EXP_SAFE).allTrue()) return y;
+        return special(x, y, EXP_HI, EXP_LO);
+    }
+
+    /** The selects of exp and exp2: +inf above hi, +0 below lo, NaN for NaN. */
+    private static FloatVector special(FloatVector x, FloatVector y, float hi, float lo) {
+        y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, hi));
+        y = y.blend(0f, x.compare(VectorOperators.LT, lo));
+        return y.blend(x, x.compare(VectorOperators.NE, x));
     }
 
     /** e^x, the same operations as {@link #exp(FloatVector)}. */
@@ -94,6 +103,59 @@ public final class FloatMath {
         float y = Float.intBitsToFloat(Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(t) << 23));
         y = x > EXP_HI ? Float.POSITIVE_INFINITY : y;
         y = x < EXP_LO ? 0f : y;
+        return x != x ? x : y;
+    }
+
+    // ------------------------------------------------------------------ exp2
+
+    /** 2^x is finite below 128; below -126 it is subnormal (flushed to +0, as exp does). */
+    private static final float EXP2_HI = Math.nextDown(128f), EXP2_LO = -126f;
+    /** |x - 1| <= EXP2_SAFE implies EXP2_LO <= x <= EXP2_HI. */
+    private static final float EXP2_SAFE = 126.9f;
+    /** Near-minimax 2^f = 1 + f (P1 + f (P2 + ... f P6)) on [-1/2, 1/2], relative error 2e-9 (0.03 ulp) before rounding: src/test/python/fit_exp2.py. */
+    private static final float P1 = 0.6931471824645996f, P2 = 0.24022647738456726f, P3 = 0.055503323674201965f,
+            P4 = 0.00961843691766262f, P5 = 0.0013398875016719103f, P6 = 0.00015353361959569156f;
+
+    /**
+     * 2^x: n = round(x), f = x - n (exact), 2^f by a degree-6 polynomial, times 2^n in the exponent bits.
+     * Cheaper than {@link #exp(FloatVector)} (no two-part ln 2 reduction, one polynomial term fewer):
+     * the selective scan computes exp(dt a) as exp2(dt (a log2 e)) with a log2 e once per channel.
+     */
+    public static FloatVector exp2(FloatVector x) {
+        FloatVector y = exp2InRange(x);
+        if (x.sub(1f).abs().compare(VectorOperators.LE, EXP2_SAFE).allTrue()) return y;
+        return special(x, y, EXP2_HI, EXP2_LO);
+    }
+
+    /**
+     * {@link #exp2(FloatVector)} without its range test, for callers that have shown every lane to lie in
+     * [-126, 128) (the scan does, once per chunk of 16 x N values): the same value there, garbage outside.
+     */
+    public static FloatVector exp2InRange(FloatVector x) {
+        FloatVector t = x.add(ROUND);  // n in the low bits of t
+        FloatVector f = x.sub(t.sub(ROUND));
+        FloatVector p = f.fma(P6, P5);
+        p = p.fma(f, FloatVector.broadcast(S, P4));
+        p = p.fma(f, FloatVector.broadcast(S, P3));
+        p = p.fma(f, FloatVector.broadcast(S, P2));
+        p = p.fma(f, FloatVector.broadcast(S, P1));
+        p = p.fma(f, FloatVector.broadcast(S, 1f));
+        return p.reinterpretAsInts().add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
+    }
+
+    /** 2^x, the same operations as {@link #exp2(FloatVector)}. */
+    public static float exp2(float x) {
+        float t = x + ROUND;
+        float f = x - (t - ROUND);
+        float p = Math.fma(f, P6, P5);
+        p = Math.fma(p, f, P4);
+        p = Math.fma(p, f, P3);
+        p = Math.fma(p, f, P2);
+        p = Math.fma(p, f, P1);
+        p = Math.fma(p, f, 1f);
+        float y = Float.intBitsToFloat(Float.floatToRawIntBits(p) + (Float.floatToRawIntBits(t) << 23));
+        y = x > EXP2_HI ? Float.POSITIVE_INFINITY : y;
+        y = x < EXP2_LO ? 0f : y;
         return x != x ? x : y;
     }
 

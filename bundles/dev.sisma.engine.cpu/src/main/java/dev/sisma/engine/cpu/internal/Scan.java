@@ -6,32 +6,43 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Mamba-1 selective scan on the CPU. The recurrence is sequential in the position, so each
- * task owns a block of V channels (one vector) of one batch row and walks the positions keeping
- * the N states of those channels in a small array (L1-resident); u, delta, y rows are contiguous
- * across channels in [B, L, E], B and C values are broadcast. exp is {@link FloatMath#exp}: the
- * Vector API's EXP is a per-lane Math.exp fallback until C2 swaps in SVML, and the two differ in
- * the last bit, so results depended on how warm the JVM was.
- * The backward is one fused reverse pass per channel block over states saved by a forward replay.
+ * task owns a block of V channels (one vector) of one batch row; u, delta, y rows are contiguous
+ * across channels in [B, L, E], B and C values are broadcast.
  * <p>
- * Speed: the loops over the N states (one exp per state) are methods of their own that take and
- * return no vectors (the row's vectors travel through a small scratch array). In one big method
- * C2 ran past its inlining node budget, left a load or store or exp as a call and boxed vectors
- * on every row (forward 15 ms instead of 7, backward 2x slower).
+ * The forward walks the positions in chunks of {@link #CHUNK}: for each state in turn it runs the
+ * chunk's positions with h in a register, so the exp of the next positions (which do not depend
+ * on h) overlaps the short h chain (one fma). exp(dt a) is {@link FloatMath#exp2}(dt (a log2 e)),
+ * with a log2 e once per channel block: a third cheaper than exp, and as accurate as exp of the
+ * rounded product dt a. Both are our own ({@code FloatMath}): the Vector API's EXP is a per-lane
+ * Math.exp fallback until C2 swaps in SVML, the two differ in the last bit, so results depended on
+ * how warm the JVM was.
+ * The backward is one fused reverse pass per channel block over states saved by a forward replay
+ * (the same h recurrence, so the replayed states are the forward's).
+ * <p>
+ * Speed: the loops over states and positions are methods of their own that take and return no
+ * vectors (the rows travel through small scratch arrays). In one big method C2 ran past its
+ * inlining node budget, left a load or store or exp as a call and boxed vectors on every row
+ * (forward 15 ms instead of 7, backward 2x slower).
  */
 public final class Scan {
     private static final VectorSpecies<Float> S = FloatMath.S;
     private static final int V = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final int SLOTS = 6;
+    private static final int SLOTS = 7;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[SLOTS][]);
+    /** Positions per forward chunk: its rows (3 vectors each) stay in L1 while the N states pass over them. */
+    static final int CHUNK = 16;
 
     // lanes of the row scratch (slot 4): dt, u (or dt u), dy, two row results, D, and dD's running sum
     private static final int DT = 0, U = V, G = 2 * V, ACC = 3 * V, ACC2 = 4 * V, DV = 5 * V, DD = 6 * V, ROW = 7 * V;
+    // rows of a forward chunk (slot 4): dt, dt u, and y's accumulator, CHUNK vectors each
+    private static final int C_DT = 0, C_DU = CHUNK * V, C_ACC = 2 * CHUNK * V, C_ROWS = 3 * CHUNK * V;
 
     private Scan() {}
 
@@ -52,44 +63,86 @@ public final class Scan {
     public static void forward(Parallel par, MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
                                MemorySegment cm, MemorySegment d, MemorySegment y, int b, int l, int e, int n) {
         int blocks = (e + V - 1) / V;
-        int tasks = b * blocks;
-        par.run(tasks, t -> forwardBlock(u, delta, a, bm, cm, d, y, l, e, n, t / blocks, (t % blocks) * V));
+        float[] bT = statesMajor(bm, b, l, n), cT = statesMajor(cm, b, l, n);
+        par.run(b * blocks, t -> forwardBlock(u, delta, a, bT, cT, d, y, l, e, n, t / blocks, (t % blocks) * V));
     }
 
-    private static void forwardBlock(MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
-                                     MemorySegment cm, MemorySegment d, MemorySegment y, int l, int e, int n, int bi, int e0) {
+    /** [B, L, N] to [B, N, L]: a state's B (or C) values along the positions, contiguous for every block. */
+    private static float[] statesMajor(MemorySegment m, int b, int l, int n) {
+        float[] out = new float[b * l * n];
+        for (int bi = 0; bi < b; bi++)
+            for (int t = 0; t < l; t++)
+                for (int s = 0; s < n; s++) out[(bi * n + s) * l + t] = m.get(F, (((long) bi * l + t) * n + s) * 4);
+        return out;
+    }
+
+    private static void forwardBlock(MemorySegment u, MemorySegment delta, MemorySegment a, float[] bT, float[] cT,
+                                     MemorySegment d, MemorySegment y, int l, int e, int n, int bi, int e0) {
         VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
-        float[] at = scratch(0, n * V), h = scratch(1, n * V), rv = scratch(4, ROW);
-        transposeA(a, e, n, e0, at);
+        float[] a2 = scratch(0, n * V), h = scratch(1, n * V), rows = scratch(4, C_ROWS + V);
+        transposeA(a, e, n, e0, FloatMath.LOG2E, a2);
+        float amin = Float.POSITIVE_INFINITY, amax = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n * V; i++) { amin = Math.min(amin, a2[i]); amax = Math.max(amax, a2[i]); }
         java.util.Arrays.fill(h, 0, n * V, 0f);
-        FloatVector dv = d == null ? FloatVector.zero(S) : load(d, e0 * 4L, mask);
-        for (int t = 0; t < l; t++) {
-            long row = ((long) bi * l + t) * e + e0, bcRow = ((long) bi * l + t) * n;
-            FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask);
-            dt.intoArray(rv, DT);
-            dt.mul(uv).intoArray(rv, U);
-            dv.mul(uv).intoArray(rv, ACC);
-            forwardStates(at, h, rv, bm, cm, bcRow, n);
-            store(FloatVector.fromArray(S, rv, ACC), y, row * 4, mask);
+        if (d == null) java.util.Arrays.fill(rows, C_ROWS, C_ROWS + V, 0f);
+        else for (int j = 0; j < V; j++) rows[C_ROWS + j] = e0 + j < e ? d.get(F, (e0 + j) * 4L) : 0f;
+        for (int t0 = 0; t0 < l; t0 += CHUNK) {
+            int tc = Math.min(CHUNK, l - t0);
+            long off = (((long) bi * l + t0) * e + e0) * 4, stride = e * 4L;
+            boolean inRange = loadChunk(u, delta, rows, off, stride, tc, mask, amin, amax);
+            for (int s = 0; s < n; s++) forwardState(a2, h, rows, bT, cT, s, (bi * n + s) * l + t0, tc, inRange);
+            storeChunk(rows, y, off, stride, tc, mask);
         }
     }
 
-    /** One position: h[s] = exp(dt a[s]) h[s] + dt u B[s]; acc += C[s] h[s] (rv: dt, dt u, acc). */
-    private static void forwardStates(float[] at, float[] h, float[] rv, MemorySegment bm, MemorySegment cm, long bcRow, int n) {
-        FloatVector dt = FloatVector.fromArray(S, rv, DT), du = FloatVector.fromArray(S, rv, U), acc = FloatVector.fromArray(S, rv, ACC);
-        for (int s = 0; s < n; s++) {
-            FloatVector dA = FloatMath.exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
-            FloatVector hs = dA.mul(FloatVector.fromArray(S, h, s * V)).add(du.mul(bm.get(F, (bcRow + s) * 4)));
-            hs.intoArray(h, s * V);
-            acc = hs.fma(FloatVector.broadcast(S, cm.get(F, (bcRow + s) * 4)), acc);
+    /**
+     * Loads a chunk's rows: dt, dt u, and y's accumulator started at D u (D sits in the lanes after the
+     * rows). Returns whether every dt a2 of the chunk is inside exp2's range, so the states skip its test.
+     */
+    private static boolean loadChunk(MemorySegment u, MemorySegment delta, float[] rows, long off, long stride, int tc, VectorMask<Float> mask,
+                                     float amin, float amax) {
+        FloatVector dv = FloatVector.fromArray(S, rows, C_ROWS);
+        FloatVector lo = FloatVector.broadcast(S, Float.POSITIVE_INFINITY), hi = lo.neg();
+        for (int t = 0; t < tc; t++, off += stride) {
+            FloatVector dt = load(delta, off, mask), uv = load(u, off, mask);
+            lo = lo.min(dt);
+            hi = hi.max(dt);
+            dt.intoArray(rows, C_DT + t * V);
+            dt.mul(uv).intoArray(rows, C_DU + t * V);
+            dv.mul(uv).intoArray(rows, C_ACC + t * V);
         }
-        acc.intoArray(rv, ACC);
+        // every dt a2 of the chunk lies between the extreme corner products (rounding is monotone); NaN fails the test.
+        // A margin of one inside [-126, 128); min and max do not depend on the order of the lanes.
+        float dmin = lo.reduceLanes(VectorOperators.MIN), dmax = hi.reduceLanes(VectorOperators.MAX);
+        float c1 = dmin * amin, c2 = dmin * amax, c3 = dmax * amin, c4 = dmax * amax;
+        float xmin = Math.min(Math.min(c1, c2), Math.min(c3, c4)), xmax = Math.max(Math.max(c1, c2), Math.max(c3, c4));
+        return xmin >= -125f && xmax <= 127f;
     }
 
-    /** at[s V + j] = a[e0 + j, s] (0 beyond e). */
-    private static void transposeA(MemorySegment a, int e, int n, int e0, float[] at) {
+    private static void storeChunk(float[] rows, MemorySegment y, long off, long stride, int tc, VectorMask<Float> mask) {
+        for (int t = 0; t < tc; t++, off += stride) store(FloatVector.fromArray(S, rows, C_ACC + t * V), y, off, mask);
+    }
+
+    /**
+     * State s over the tc positions of a chunk: h = exp2(dt a2[s]) h + dt u B[s]; acc[t] += C[s] h.
+     * exp2InRange and exp2 give the same value inside the range: the choice changes speed only (C2 unswitches the loop).
+     */
+    private static void forwardState(float[] a2, float[] h, float[] rows, float[] bT, float[] cT, int s, int bc, int tc, boolean inRange) {
+        FloatVector as = FloatVector.fromArray(S, a2, s * V), hs = FloatVector.fromArray(S, h, s * V);
+        for (int t = 0; t < tc; t++) {
+            FloatVector x = FloatVector.fromArray(S, rows, C_DT + t * V).mul(as);
+            FloatVector dA = inRange ? FloatMath.exp2InRange(x) : FloatMath.exp2(x);
+            hs = dA.fma(hs, FloatVector.fromArray(S, rows, C_DU + t * V).mul(bT[bc + t]));
+            int acc = C_ACC + t * V;
+            hs.fma(FloatVector.broadcast(S, cT[bc + t]), FloatVector.fromArray(S, rows, acc)).intoArray(rows, acc);
+        }
+        hs.intoArray(h, s * V);
+    }
+
+    /** at[s V + j] = a[e0 + j, s] scale (0 beyond e). */
+    private static void transposeA(MemorySegment a, int e, int n, int e0, float scale, float[] at) {
         for (int j = 0; j < V; j++)
-            for (int s = 0; s < n; s++) at[s * V + j] = e0 + j < e ? a.get(F, ((long) (e0 + j) * n + s) * 4) : 0f;
+            for (int s = 0; s < n; s++) at[s * V + j] = e0 + j < e ? a.get(F, ((long) (e0 + j) * n + s) * 4) * scale : 0f;
     }
 
     /**
@@ -127,14 +180,15 @@ public final class Scan {
                                       MemorySegment du, MemorySegment ddelta, MemorySegment da, MemorySegment dd,
                                       float[] pb, float[] pc, int b, int l, int e, int n, int e0) {
         VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
-        float[] at = scratch(0, n * V), dav = scratch(3, n * V), rv = scratch(4, ROW);
-        transposeA(a, e, n, e0, at);
+        float[] at = scratch(0, n * V), dav = scratch(3, n * V), rv = scratch(4, ROW), a2 = scratch(6, n * V);
+        transposeA(a, e, n, e0, 1f, at);
+        transposeA(a, e, n, e0, FloatMath.LOG2E, a2);
         java.util.Arrays.fill(dav, 0, n * V, 0f);
         java.util.Arrays.fill(rv, DD, DD + V, 0f);
         (d == null ? FloatVector.zero(S) : load(d, e0 * 4L, mask)).intoArray(rv, DV);
         for (int bi = 0; bi < b; bi++) {
-            replay(u, delta, bm, at, bi, l, e, n, e0, mask);
-            reverse(u, delta, bm, cm, dy, du, ddelta, at, dav, pb, pc, bi, l, e, n, e0, mask);
+            replay(u, delta, bm, a2, bi, l, e, n, e0, mask);
+            reverse(u, delta, bm, cm, dy, du, ddelta, at, a2, dav, pb, pc, bi, l, e, n, e0, mask);
         }
         for (int s = 0; s < n; s++)
             for (int j = 0; j < V && e0 + j < e; j++) da.set(F, ((long) (e0 + j) * n + s) * 4, dav[s * V + j]);
@@ -142,7 +196,7 @@ public final class Scan {
     }
 
     /** Forward replay of batch row bi: hs[(t+1) n V + s V + j] = h after position t; hs[0..] = 0. */
-    private static void replay(MemorySegment u, MemorySegment delta, MemorySegment bm, float[] at,
+    private static void replay(MemorySegment u, MemorySegment delta, MemorySegment bm, float[] a2,
                                int bi, int l, int e, int n, int e0, VectorMask<Float> mask) {
         float[] hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW);
         java.util.Arrays.fill(hs, 0, n * V, 0f);
@@ -151,7 +205,7 @@ public final class Scan {
             FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask);
             dt.intoArray(rv, DT);
             dt.mul(uv).intoArray(rv, U);
-            replayStates(at, hs, rv, bm, ((long) bi * l + t) * n, t * n * V, n);
+            replayStates(a2, hs, rv, bm, ((long) bi * l + t) * n, t * n * V, n);
         }
     }
 
@@ -161,7 +215,7 @@ public final class Scan {
      * past C2's inlining budget and the loads and stores here were left as calls, boxing vectors.
      */
     private static void reverse(MemorySegment u, MemorySegment delta, MemorySegment bm, MemorySegment cm, MemorySegment dy,
-                                MemorySegment du, MemorySegment ddelta, float[] at, float[] dav, float[] pb, float[] pc,
+                                MemorySegment du, MemorySegment ddelta, float[] at, float[] a2, float[] dav, float[] pb, float[] pc,
                                 int bi, int l, int e, int n, int e0, VectorMask<Float> mask) {
         float[] dh = scratch(1, n * V), hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW), prod = scratch(5, 2 * n * V);
         java.util.Arrays.fill(dh, 0, n * V, 0f);
@@ -174,19 +228,19 @@ public final class Scan {
             g.intoArray(rv, G);
             g.mul(dv).intoArray(rv, ACC);
             FloatVector.fromArray(S, rv, DD).add(g.mul(uv)).intoArray(rv, DD);
-            reverseStates(at, hs, dh, dav, rv, prod, bm, cm, pb, pc, (bi * l + t) * n, t * n * V, n);
+            reverseStates(at, a2, hs, dh, dav, rv, prod, bm, cm, pb, pc, (bi * l + t) * n, t * n * V, n);
             store(FloatVector.fromArray(S, rv, ACC), du, row * 4, mask);
             store(FloatVector.fromArray(S, rv, ACC2), ddelta, row * 4, mask);
         }
     }
 
-    /** Forward replay of one position: hs[prev + n V + s V] = exp(dt a[s]) hs[prev + s V] + dt u B[s] (rv: dt, dt u). */
-    private static void replayStates(float[] at, float[] hs, float[] rv, MemorySegment bm, long bcRow, int prev, int n) {
+    /** Forward replay of one position, the forward's recurrence: hs[prev + n V + s V] = exp2(dt a2[s]) hs[prev + s V] + dt u B[s] (rv: dt, dt u). */
+    private static void replayStates(float[] a2, float[] hs, float[] rv, MemorySegment bm, long bcRow, int prev, int n) {
         FloatVector dt = FloatVector.fromArray(S, rv, DT), dtu = FloatVector.fromArray(S, rv, U);
         int cur = prev + n * V;
         for (int s = 0; s < n; s++) {
-            FloatVector dA = FloatMath.exp(dt.mul(FloatVector.fromArray(S, at, s * V)));
-            dA.mul(FloatVector.fromArray(S, hs, prev + s * V)).add(dtu.mul(bm.get(F, (bcRow + s) * 4))).intoArray(hs, cur + s * V);
+            FloatVector dA = FloatMath.exp2(dt.mul(FloatVector.fromArray(S, a2, s * V)));
+            dA.fma(FloatVector.fromArray(S, hs, prev + s * V), dtu.mul(bm.get(F, (bcRow + s) * 4))).intoArray(hs, cur + s * V);
         }
     }
 
@@ -194,7 +248,7 @@ public final class Scan {
      * Reverse pass of one position (rv in: dt, u, dy, du = dy D; out: du, ddelta in ACC, ACC2);
      * dh carries the gradient of h to the previous position, dav accumulates dA, pb and pc dB and dC.
      */
-    private static void reverseStates(float[] at, float[] hs, float[] dh, float[] dav, float[] rv, float[] prod, MemorySegment bm,
+    private static void reverseStates(float[] at, float[] a2, float[] hs, float[] dh, float[] dav, float[] rv, float[] prod, MemorySegment bm,
                                       MemorySegment cm, float[] pb, float[] pc, int bcIdx, int prev, int n) {
         FloatVector dt = FloatVector.fromArray(S, rv, DT), uv = FloatVector.fromArray(S, rv, U), g = FloatVector.fromArray(S, rv, G);
         FloatVector duAcc = FloatVector.fromArray(S, rv, ACC), ddtAcc = FloatVector.zero(S);
@@ -206,7 +260,7 @@ public final class Scan {
             // dC[t, s] += sum_j dy_j h_j (lanes summed below)
             g.mul(h).intoArray(prod, s * V);
             FloatVector dhs = FloatVector.fromArray(S, dh, s * V).add(g.mul(cs));
-            FloatVector dA = FloatMath.exp(dt.mul(as));
+            FloatVector dA = FloatMath.exp2(dt.mul(FloatVector.fromArray(S, a2, s * V)));
             // through exp(dt a) h_prev
             FloatVector gdA = dhs.mul(hp).mul(dA);
             ddtAcc = gdA.fma(as, ddtAcc);

@@ -28,7 +28,9 @@ class FloatMathTest {
                 1f, -1f, 0.5f, 0.625f, -0.625f, Math.nextUp(0.625f), Math.nextDown(-0.625f), 20f, -20f, 88.72283172607422f,
                 88.72283935546875f, -87.33654022216797f, -87.33654785156250f, -103.97f, -104f, 89f, -89f, 1e30f, -1e30f,
                 Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN,
-                Float.intBitsToFloat(0x7fc00001), (float) Math.sqrt(0.5), Math.nextUp((float) Math.sqrt(0.5))};
+                Float.intBitsToFloat(0x7fc00001), (float) Math.sqrt(0.5), Math.nextUp((float) Math.sqrt(0.5)),
+                // exp2's range, and the edges of exp's and exp2's one-test fast path
+                Math.nextDown(128f), 128f, 127.5f, -126f, Math.nextDown(-126f), -125.5f, 88.5875f, -87.2125f, 127.9f, -125.9f};
         int stride = 2053, perSign = 0x7f800000 / stride + 1;
         int n = special.length + 2 * perSign;
         n += (S.length() - n % S.length()) % S.length();
@@ -60,6 +62,7 @@ class FloatMathTest {
     void vectorFormsEqualScalarFormsBitForBit() {
         float[] x = sweep();
         assertSame("exp", FloatMath::exp, FloatMath::exp, x);
+        assertSame("exp2", FloatMath::exp2, FloatMath::exp2, x);
         assertSame("log", FloatMath::log, FloatMath::log, x);
         assertSame("softplus", FloatMath::softplus, FloatMath::softplus, x);
         assertSame("sigmoid", FloatMath::sigmoid, FloatMath::sigmoid, x);
@@ -104,6 +107,7 @@ class FloatMathTest {
     void accurateToTheStatedUlps() {
         float[] x = sweep();
         double exp = maxUlps(FloatMath::exp, StrictMath::exp, x, Float.MIN_NORMAL);
+        double exp2 = maxUlps(FloatMath::exp2, v -> StrictMath.pow(2, v), x, Float.MIN_NORMAL);
         double log = maxUlps(FloatMath::log, v -> v < 0 ? Double.NaN : StrictMath.log(v), x, 0);
         double softplus = maxUlps(FloatMath::softplus, FloatMathTest::softplusExact, x, Float.MIN_NORMAL);
         double sigmoid = maxUlps(FloatMath::sigmoid, v -> 1 / (1 + StrictMath.exp(-v)), x, Float.MIN_NORMAL);
@@ -112,9 +116,10 @@ class FloatMathTest {
         float[] unit = new float[1 << 20];
         for (int i = 0; i < unit.length; i++) unit[i] = (float) i / unit.length;
         double log1p = maxUlps(FloatMath::log1pUnit, StrictMath::log1p, unit, 0);
-        System.out.printf("FloatMath max ulps: exp %.2f log %.2f log1p %.2f softplus %.2f sigmoid %.2f silu %.2f tanh %.2f%n",
-                exp, log, log1p, softplus, sigmoid, silu, tanh);
+        System.out.printf("FloatMath max ulps: exp %.2f exp2 %.2f log %.2f log1p %.2f softplus %.2f sigmoid %.2f silu %.2f tanh %.2f%n",
+                exp, exp2, log, log1p, softplus, sigmoid, silu, tanh);
         assertTrue(exp <= 1, "exp " + exp);
+        assertTrue(exp2 <= 1, "exp2 " + exp2);
         assertTrue(log <= 1, "log " + log);
         assertTrue(log1p <= 1, "log1p " + log1p);
         assertTrue(softplus <= 3, "softplus " + softplus);
@@ -130,6 +135,14 @@ class FloatMathTest {
         assertEquals(1f, FloatMath.exp(0f));
         assertEquals(1f, FloatMath.exp(-0f));
         assertEquals(0f, FloatMath.exp(-88f)); // subnormal result: flushed
+        assertEquals(1f, FloatMath.exp2(0f));
+        assertEquals(0x1p-126f, FloatMath.exp2(-126f));
+        assertEquals(0x1p127f, FloatMath.exp2(127f));
+        assertEquals(0f, FloatMath.exp2(Math.nextDown(-126f)));
+        assertEquals(Float.POSITIVE_INFINITY, FloatMath.exp2(128f));
+        assertEquals(Float.POSITIVE_INFINITY, FloatMath.exp2(Float.POSITIVE_INFINITY));
+        assertEquals(0f, FloatMath.exp2(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(FloatMath.exp2(Float.NaN)));
         assertEquals(Float.NEGATIVE_INFINITY, FloatMath.log(0f));
         assertEquals(Float.NEGATIVE_INFINITY, FloatMath.log(-0f));
         assertTrue(Float.isNaN(FloatMath.log(-1f)));
