@@ -40,80 +40,72 @@ public final class Elementwise {
      * Speed: every op has its own lambda with its own vector loop, so each compiles on its own.
      * A switch around (or inside) one shared loop had C2 inline every op into one method: past its
      * inlining budget the ops parsed last stayed calls and boxed a vector per iteration (the
-     * transcendental ops' polynomials use up the budget quickly). Known remainder: when C2 has
-     * already compiled FloatMath.tanh/log/softplus (or tanhGrad, gelu, geluGrad) on its own into
-     * more than InlineSmallCode (2500 bytes) before the loop, it will not inline them ("already
-     * compiled into a big method") and that loop boxes one vector per iteration (TANH, LOG,
-     * SOFTPLUS, GELU_TANH; still several times faster than the Vector API's EXP/TANH were).
+     * transcendental ops' polynomials use up the budget quickly). For the same reason the loops
+     * load and store with the Vector API's own (force-inlined) calls, not with small helpers: after
+     * FloatMath.tanh/log/softplus C2 was past NodeCountInliningCutoff, left the helper a call and
+     * boxed the vector passed to it (TANH, LOG, SOFTPLUS, GELU_TANH and the TANH and GELU_TANH
+     * backward allocated 8-16 bytes per element and ran 1.5-2x slower).
      */
 
     public static void unary(Parallel par, UnaryOp op, MemorySegment x, MemorySegment y, long count) {
         ChunkBody body = switch (op) {
-            case NEG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).neg(), y, i); fwdTail(op, x, y, i, hi); };
-            case EXP -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.exp(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case LOG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.log(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case SQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).sqrt(), y, i); fwdTail(op, x, y, i, hi); };
-            case RSQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i).sqrt()), y, i); fwdTail(op, x, y, i, hi); };
-            case ABS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).abs(), y, i); fwdTail(op, x, y, i, hi); };
+            case NEG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatVector.fromMemorySegment(S, x, i * 4, LE).neg().intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case EXP -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.exp(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case LOG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.log(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case SQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatVector.fromMemorySegment(S, x, i * 4, LE).sqrt().intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case RSQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) inv(FloatVector.fromMemorySegment(S, x, i * 4, LE).sqrt()).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case ABS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatVector.fromMemorySegment(S, x, i * 4, LE).abs().intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
             case SIN, COS -> (lo, hi) -> fwdTail(op, x, y, lo, hi); // StrictMath, per element
-            case TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.tanh(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case SIGMOID -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.sigmoid(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case SILU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.silu(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case SOFTPLUS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.softplus(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case GELU_TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(gelu(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
-            case RELU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).max(0f), y, i); fwdTail(op, x, y, i, hi); };
-            case SQUARE -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) { FloatVector v = ld(x, i); st(v.mul(v), y, i); } fwdTail(op, x, y, i, hi); };
-            case RECIPROCAL -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i)), y, i); fwdTail(op, x, y, i, hi); };
+            case TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.tanh(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case SIGMOID -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.sigmoid(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case SILU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.silu(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case SOFTPLUS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.softplus(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case GELU_TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) gelu(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case RELU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatVector.fromMemorySegment(S, x, i * 4, LE).max(0f).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
+            case SQUARE -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) { FloatVector v = FloatVector.fromMemorySegment(S, x, i * 4, LE); v.mul(v).intoMemorySegment(y, i * 4, LE); } fwdTail(op, x, y, i, hi); };
+            case RECIPROCAL -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) inv(FloatVector.fromMemorySegment(S, x, i * 4, LE)).intoMemorySegment(y, i * 4, LE); fwdTail(op, x, y, i, hi); };
         };
         chunks(par, count, body);
     }
 
     public static void unaryBackward(Parallel par, UnaryOp op, MemorySegment x, MemorySegment dy, MemorySegment dx, long count) {
         ChunkBody body = switch (op) {
-            case NEG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(dy, i).neg(), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case EXP -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.exp(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case LOG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case SQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(inv(ld(x, i).sqrt().mul(2f)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case NEG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatVector.fromMemorySegment(S, dy, i * 4, LE).neg().intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case EXP -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.exp(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case LOG -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) inv(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case SQRT -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) inv(FloatVector.fromMemorySegment(S, x, i * 4, LE).sqrt().mul(2f)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
             case RSQRT -> (lo, hi) -> {
                 long i = lo;
-                for (; i + V <= hi; i += V) { FloatVector v = ld(x, i); st(inv(v.sqrt().mul(v).mul(-2f)).mul(ld(dy, i)), dx, i); }
+                for (; i + V <= hi; i += V) { FloatVector v = FloatVector.fromMemorySegment(S, x, i * 4, LE); inv(v.sqrt().mul(v).mul(-2f)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); }
                 bwdTail(op, x, dy, dx, i, hi);
             };
             case ABS -> (lo, hi) -> {
                 long i = lo;
                 for (; i + V <= hi; i += V) {
-                    FloatVector v = ld(x, i);
-                    st(FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f)).blend(-1f, v.compare(VectorOperators.LT, 0f)).mul(ld(dy, i)), dx, i);
+                    FloatVector v = FloatVector.fromMemorySegment(S, x, i * 4, LE);
+                    FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f)).blend(-1f, v.compare(VectorOperators.LT, 0f)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE);
                 }
                 bwdTail(op, x, dy, dx, i, hi);
             };
             case SIN, COS -> (lo, hi) -> bwdTail(op, x, dy, dx, lo, hi);
-            case TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(tanhGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case SIGMOID -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(sigmoidGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case SILU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(siluGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case SOFTPLUS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(FloatMath.sigmoid(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
-            case GELU_TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(geluGrad(ld(x, i)).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) tanhGrad(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case SIGMOID -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) sigmoidGrad(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case SILU -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) siluGrad(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case SOFTPLUS -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatMath.sigmoid(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
+            case GELU_TANH -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) geluGrad(FloatVector.fromMemorySegment(S, x, i * 4, LE)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
             case RELU -> (lo, hi) -> {
                 long i = lo;
-                for (; i + V <= hi; i += V) st(FloatVector.zero(S).blend(1f, ld(x, i).compare(VectorOperators.GT, 0f)).mul(ld(dy, i)), dx, i);
+                for (; i + V <= hi; i += V) FloatVector.zero(S).blend(1f, FloatVector.fromMemorySegment(S, x, i * 4, LE).compare(VectorOperators.GT, 0f)).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE);
                 bwdTail(op, x, dy, dx, i, hi);
             };
-            case SQUARE -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) st(ld(x, i).mul(2f).mul(ld(dy, i)), dx, i); bwdTail(op, x, dy, dx, i, hi); };
+            case SQUARE -> (lo, hi) -> { long i = lo; for (; i + V <= hi; i += V) FloatVector.fromMemorySegment(S, x, i * 4, LE).mul(2f).mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); bwdTail(op, x, dy, dx, i, hi); };
             case RECIPROCAL -> (lo, hi) -> {
                 long i = lo;
-                for (; i + V <= hi; i += V) { FloatVector v = ld(x, i); st(inv(v.mul(v)).neg().mul(ld(dy, i)), dx, i); }
+                for (; i + V <= hi; i += V) { FloatVector v = FloatVector.fromMemorySegment(S, x, i * 4, LE); inv(v.mul(v)).neg().mul(FloatVector.fromMemorySegment(S, dy, i * 4, LE)).intoMemorySegment(dx, i * 4, LE); }
                 bwdTail(op, x, dy, dx, i, hi);
             };
         };
         chunks(par, count, body);
-    }
-
-    private static FloatVector ld(MemorySegment s, long i) {
-        return FloatVector.fromMemorySegment(S, s, i * 4, LE);
-    }
-
-    private static void st(FloatVector v, MemorySegment s, long i) {
-        v.intoMemorySegment(s, i * 4, LE);
     }
 
     /** Elements [i, hi) one at a time (the tail after the vector loop; all of sin and cos). */

@@ -53,7 +53,7 @@ public final class FloatMath {
             L3 = -1.2420140846e-1f, L4 = 1.4249322787e-1f, L5 = -1.6668057665e-1f, L6 = 2.0000714765e-1f,
             L7 = -2.4999993993e-1f, L8 = 3.3333331174e-1f;
 
-    private static final float TANH_SMALL = 0.625f;
+    private static final float TANH_SMALL = 0.625f, TANH_CLAMP = 88f;
     private static final float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f,
             T3 = 1.33314422036e-1f, T4 = -3.33332819422e-1f;
     private static final int SIGN = 0x80000000;
@@ -64,6 +64,14 @@ public final class FloatMath {
 
     /** e^x: n = round(x log2 e), r = x - n ln 2 (two parts), e^r by a degree-7 polynomial, times 2^n in the exponent bits. */
     public static FloatVector exp(FloatVector x) {
+        FloatVector y = expInRange(x);
+        // One test on the fast path (false for NaN); lanes near the ends also take the exact selects.
+        if (x.sub(EXP_MID).abs().compare(VectorOperators.LE, EXP_SAFE).allTrue()) return y;
+        return special(x, y, EXP_HI, EXP_LO);
+    }
+
+    /** {@link #exp(FloatVector)} without its range test, for x known to lie in [EXP_LO, EXP_HI]: the same value there. */
+    static FloatVector expInRange(FloatVector x) {
         FloatVector t = x.fma(LOG2E, ROUND);  // n in the low bits of t
         FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
@@ -75,10 +83,7 @@ public final class FloatMath {
         p = p.fma(r, FloatVector.broadcast(S, E5));
         p = p.fma(r.mul(r), r).add(1f);
         // bits(t) << 23 == n << 23: the bits of ROUND shift out. Adding it to p's exponent multiplies by 2^n.
-        FloatVector y = p.reinterpretAsInts().add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
-        // One test on the fast path (false for NaN); lanes near the ends also take the exact selects.
-        if (x.sub(EXP_MID).abs().compare(VectorOperators.LE, EXP_SAFE).allTrue()) return y;
-        return special(x, y, EXP_HI, EXP_LO);
+        return p.reinterpretAsInts().add(t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
     }
 
     /** The selects of exp and exp2: +inf above hi, +0 below lo, NaN for NaN. */
@@ -286,7 +291,8 @@ public final class FloatMath {
     /** tanh: an odd polynomial below |x| = 0.625, else 1 - 2 / (e^2|x| + 1); the sign of x copied on. */
     public static FloatVector tanh(FloatVector x) {
         FloatVector a = x.abs();
-        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
+        // e^2a for 2a clamped to 88 (1 - 2/(e^88 + 1) is 1 already): in exp's range, no test (NaN lanes take small)
+        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(expInRange(a.add(a).min(TANH_CLAMP)).add(1f)));
         FloatVector z = a.mul(a);
         FloatVector p = z.fma(T0, T1);
         p = p.fma(z, FloatVector.broadcast(S, T2));
@@ -300,7 +306,7 @@ public final class FloatMath {
     /** tanh, the same operations as {@link #tanh(FloatVector)}. */
     public static float tanh(float x) {
         float a = Math.abs(x);
-        float big = 1f - 2f / (exp(a + a) + 1f);
+        float big = 1f - 2f / (exp(Math.min(a + a, TANH_CLAMP)) + 1f);
         float z = a * a;
         float p = Math.fma(z, T0, T1);
         p = Math.fma(p, z, T2);
