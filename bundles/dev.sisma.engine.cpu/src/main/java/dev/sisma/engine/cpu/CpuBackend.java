@@ -26,6 +26,7 @@ import dev.sisma.engine.cpu.internal.Parallel;
 import dev.sisma.engine.cpu.internal.Scan;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.BufferPool;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.ReduceOp;
@@ -52,6 +53,18 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     private final Parallel par;
+    /**
+     * Freed buffers kept for reuse by size, up to an eighth of the machine's memory: a training
+     * step allocates the same shapes every time, and a new off-heap arena costs zeroing, page faults
+     * and, on close, a handshake with every thread (20 us for 4 KB, 0.4 ms for 16 MB).
+     */
+    private final BufferPool<CpuBuffer.Block> pool = new BufferPool<>(CpuBuffer.MEMORY, poolLimit());
+
+    private static long poolLimit() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long total = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : 0;
+        return total > 0 ? total / 8 : 1L << 30;
+    }
 
     /** A backend with {@code threads} workers (1 .. 4096). */
     public CpuBackend(int threads) {
@@ -88,9 +101,17 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     public int threads() { return par.threads(); }
 
+    /** Off-heap blocks created so far: a steady loop adds none (buffer pool). */
+    public long buffersCreated() {
+        return pool.created();
+    }
+
     @Deactivate
     @Override
-    public void close() { par.close(); }
+    public void close() {
+        par.close();
+        pool.close();
+    }
 
     @Override
     public String name() { return "cpu"; }
@@ -107,12 +128,12 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public DeviceBuffer allocate(long floats) {
         if (floats < 0) throw new IllegalArgumentException("negative buffer size " + floats);
-        return CpuBuffer.allocate(floats);
+        return CpuBuffer.allocate(pool, floats);
     }
 
     @Override
     public DeviceBuffer upload(float[] src) {
-        CpuBuffer b = CpuBuffer.allocate(src.length);
+        CpuBuffer b = CpuBuffer.allocate(pool, src.length);
         MemorySegment.copy(src, 0, b.segment(), F, 0, src.length);
         return b;
     }
@@ -120,7 +141,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public DeviceBuffer upload(MemorySegment src) {
         checkFloats(src);
-        CpuBuffer b = CpuBuffer.allocate(src.byteSize() / 4);
+        CpuBuffer b = CpuBuffer.allocate(pool, src.byteSize() / 4);
         MemorySegment.copy(src, 0, b.segment(), 0, src.byteSize());
         return b;
     }

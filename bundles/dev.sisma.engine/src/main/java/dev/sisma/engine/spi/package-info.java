@@ -1,10 +1,12 @@
 /**
  * The compute backend SPI: the only thing a compute backend implements. Backends register
  * {@link dev.sisma.engine.spi.Backend} as an OSGi service with {@code service.ranking} and
- * {@code sisma.backend.name}.
+ * {@code sisma.backend.name}. Helpers for implementations: {@link dev.sisma.engine.spi.Philox}
+ * (the random numbers every backend must reproduce) and {@link dev.sisma.engine.spi.BufferPool}
+ * (memory recycled by size class).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.sisma.engine.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -22,6 +22,8 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.jocl.cl_program;
 
+import dev.sisma.engine.spi.BufferPool;
+
 /**
  * One OpenCL device in use: its context, in-order command queue, the compiled kernel program,
  * kernel launches and buffer memory with a pool. Every OpenCL failure leaves here as an
@@ -67,7 +69,7 @@ final class ClRuntime implements AutoCloseable {
     private final cl_program program;
     private final cl_device_id device;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
-    final BufferPool pool;
+    final BufferPool<cl_mem> pool;
     private volatile String lost;
 
     static {
@@ -101,7 +103,10 @@ final class ClRuntime implements AutoCloseable {
                 "sk_random_uniform", "sk_random_normal"}) {
             kernels.put(name, clCreateKernel(program, name, null));
         }
-        pool = new BufferPool(this, Math.min(info.globalMem / 4, 2L << 30));
+        pool = new BufferPool<>(new BufferPool.Memory<>() {
+            @Override public cl_mem create(long bytes) { return createBuffer(bytes); }
+            @Override public void release(cl_mem m) { ClRuntime.this.release(m); }
+        }, Math.min(info.globalMem / 4, 2L << 30));
     }
 
     /** Compiles the program; a failure becomes {@link Unavailable} with the first lines of the build log. */
@@ -438,7 +443,7 @@ final class ClRuntime implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        pool.trim(0);
+        pool.close();
         try {
             if (lost == null) clFinish(queue);
         } catch (CLException e) {

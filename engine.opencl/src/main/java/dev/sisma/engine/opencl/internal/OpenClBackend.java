@@ -11,6 +11,7 @@ import org.jocl.cl_mem;
 
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.BufferPool;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.ReduceOp;

@@ -2,7 +2,9 @@ package dev.sisma.engine.cpu.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.sisma.engine.spi.BufferPool;
 import dev.sisma.engine.spi.DeviceBuffer;
 
 /**
@@ -14,30 +16,59 @@ import dev.sisma.engine.spi.DeviceBuffer;
  * panels into heap arrays anyway, so the hot micro-kernel does not pay for segment access.
  */
 public final class CpuBuffer implements DeviceBuffer {
-    final MemorySegment seg;
-    private final Arena arena; // null: aliases caller memory
-    private final long size;
-    private volatile boolean closed;
+    /** A block of the backend's {@link BufferPool}: an arena of its own and its whole segment. */
+    public record Block(Arena arena, MemorySegment segment) {}
 
-    private CpuBuffer(MemorySegment seg, Arena arena, long size) {
+    /** Blocks for a {@code BufferPool}: each a shared arena (64-byte aligned: full cache lines, aligned vector loads). */
+    public static final BufferPool.Memory<Block> MEMORY = new BufferPool.Memory<>() {
+        @Override
+        public Block create(long bytes) {
+            Arena a = Arena.ofShared();
+            return new Block(a, a.allocate(bytes, 64));
+        }
+
+        @Override
+        public void release(Block b) {
+            b.arena().close();
+        }
+    };
+
+    final MemorySegment seg;
+    private final Arena arena; // unpooled and owned: closed with the buffer; null otherwise
+    private final BufferPool<Block> pool; // pooled: the block goes back to it
+    private final Block block;
+    private final long size;
+    private final AtomicBoolean closed = new AtomicBoolean(); // close twice must not give the block back twice
+
+    private CpuBuffer(MemorySegment seg, Arena arena, BufferPool<Block> pool, Block block, long size) {
         this.seg = seg;
         this.arena = arena;
+        this.pool = pool;
+        this.block = block;
         this.size = size;
     }
 
+    /** A zeroed buffer of its own arena (scratch inside a kernel). */
     public static CpuBuffer allocate(long floats) {
-        Arena a = Arena.ofShared();
-        // 64-byte alignment: full cache lines and aligned vector loads
-        MemorySegment s = a.allocate(Math.max(4, floats * 4), 64);
-        return new CpuBuffer(s, a, floats);
+        Block b = MEMORY.create(Math.max(4, floats * 4));
+        return new CpuBuffer(b.segment(), b.arena(), null, null, floats);
+    }
+
+    /** A zeroed buffer on a block of the pool (a recycled block is cleared here: memset, no page faults). */
+    public static CpuBuffer allocate(BufferPool<Block> pool, long floats) {
+        long capacity = BufferPool.sizeClass(floats);
+        Block b = pool.take(capacity);
+        MemorySegment s = b.segment().asSlice(0, Math.max(4, floats * 4));
+        s.fill((byte) 0);
+        return new CpuBuffer(s, null, pool, b, floats);
     }
 
     public static CpuBuffer alias(MemorySegment s) {
-        return new CpuBuffer(s, null, s.byteSize() / 4);
+        return new CpuBuffer(s, null, null, null, s.byteSize() / 4);
     }
 
     public MemorySegment segment() {
-        if (closed) throw new IllegalStateException("CPU buffer used after close");
+        if (closed.get()) throw new IllegalStateException("CPU buffer used after close");
         return seg;
     }
 
@@ -46,9 +77,9 @@ public final class CpuBuffer implements DeviceBuffer {
 
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
-        if (arena != null) arena.close();
+        if (!closed.compareAndSet(false, true)) return;
+        if (pool != null) pool.give(block, BufferPool.sizeClass(size));
+        else if (arena != null) arena.close();
     }
 
     public static MemorySegment of(DeviceBuffer b) {

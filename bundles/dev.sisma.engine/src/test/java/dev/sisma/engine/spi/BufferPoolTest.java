@@ -1,0 +1,87 @@
+package dev.sisma.engine.spi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class BufferPoolTest {
+    /** Blocks are long[] {bytes}; released ones are recorded. */
+    static final class Counting implements BufferPool.Memory<long[]> {
+        final List<long[]> released = new ArrayList<>();
+
+        @Override
+        public long[] create(long bytes) {
+            return new long[] {bytes};
+        }
+
+        @Override
+        public void release(long[] block) {
+            released.add(block);
+        }
+    }
+
+    @Test
+    void sizeClassesRoundUpWithLittleSlack() {
+        assertEquals(256, BufferPool.sizeClass(0));
+        assertEquals(256, BufferPool.sizeClass(1));
+        assertEquals(512, BufferPool.sizeClass(257));
+        assertEquals(1 << 20, BufferPool.sizeClass(1 << 20));
+        for (long f = (1 << 20) + 1; f < (1L << 34); f = f * 3 / 2 + 7) {
+            long c = BufferPool.sizeClass(f);
+            assertTrue(c >= f && c <= f + f / 16 + 1, f + " -> " + c);
+            assertEquals(c, BufferPool.sizeClass(c), "a class is its own class");
+        }
+    }
+
+    @Test
+    void aRepeatedPatternCreatesNothingAfterTheFirstRound() {
+        Counting mem = new Counting();
+        BufferPool<long[]> pool = new BufferPool<>(mem, 1L << 30);
+        long[] sizes = {256, 1024, 256, 4096};
+        for (int round = 0; round < 5; round++) {
+            List<long[]> taken = new ArrayList<>();
+            for (long s : sizes) taken.add(pool.take(s));
+            assertEquals(4 * (256 + 1024 + 256 + 4096), pool.liveBytes());
+            for (int i = 0; i < sizes.length; i++) pool.give(taken.get(i), sizes[i]);
+        }
+        assertEquals(4, pool.created());
+        assertEquals(16, pool.reused());
+        assertEquals(0, pool.liveBytes());
+        assertEquals(4 * (256 + 1024 + 256 + 4096), pool.freeBytes());
+        assertTrue(mem.released.isEmpty());
+    }
+
+    @Test
+    void keepsAtMostTheLimitReleasingTheLeastRecentlyUsedClassFirst() {
+        Counting mem = new Counting();
+        BufferPool<long[]> pool = new BufferPool<>(mem, 4 * 1024);
+        long[] small = pool.take(256), big = pool.take(1024);
+        pool.give(small, 256); // 1 KiB pooled
+        pool.give(big, 1024);  // 5 KiB: over the 4 KiB limit, the small class (least recent) goes
+        assertEquals(1, mem.released.size());
+        assertSame(small, mem.released.get(0));
+        assertEquals(4 * 1024, pool.freeBytes());
+        assertSame(big, pool.take(1024));
+        assertNotSame(small, pool.take(256));
+    }
+
+    @Test
+    void closeReleasesTheFreeBlocksAndEveryBlockGivenBackLater() {
+        Counting mem = new Counting();
+        BufferPool<long[]> pool = new BufferPool<>(mem, 1L << 30);
+        long[] a = pool.take(256), b = pool.take(256);
+        pool.give(a, 256);
+        pool.close();
+        assertEquals(List.of(a), mem.released);
+        pool.give(b, 256);
+        assertEquals(List.of(a, b), mem.released);
+        assertEquals(0, pool.freeBytes());
+        assertEquals(0, pool.liveBytes());
+    }
+}
