@@ -14,7 +14,9 @@ import java.util.Map;
  * arena whose close is a handshake with every thread). Sizes round up to 256 floats (1 KiB) below
  * 1 Mi floats and to 1/16 of the power of two above (at most 6% slack). Free blocks are kept up
  * to {@code limitBytes}, the least recently returned size class released first. After
- * {@link #close()} returned blocks are released at once. Thread-safe.
+ * {@link #close()} returned blocks are released at once. When creating a block runs out of memory
+ * ({@link OutOfMemoryError}), the free blocks are released and the creation tried once more.
+ * Thread-safe.
  *
  * @param <M> the backend's handle of one block of memory
  */
@@ -59,7 +61,13 @@ public final class BufferPool<M> {
                 return q.pop();
             }
         }
-        M m = memory.create(capacity * 4); // outside the lock: creating may trim this pool and retry
+        M m; // created outside the lock: creating may trim this pool and retry
+        try {
+            m = memory.create(capacity * 4);
+        } catch (OutOfMemoryError e) {
+            if (trim(0) == 0) throw e; // the free blocks were holding the memory: give it back, once
+            m = memory.create(capacity * 4);
+        }
         synchronized (this) {
             liveBytes += capacity * 4;
             created++;

@@ -3,6 +3,7 @@ package dev.sisma.engine.spi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -83,5 +84,35 @@ class BufferPoolTest {
         assertEquals(List.of(a, b), mem.released);
         assertEquals(0, pool.freeBytes());
         assertEquals(0, pool.liveBytes());
+    }
+
+    @Test
+    void runningOutOfMemoryReleasesTheFreeBlocksAndTriesOnceMore() {
+        long[] capacityBytes = {3 * 1024};
+        List<long[]> live = new ArrayList<>();
+        BufferPool.Memory<long[]> bounded = new BufferPool.Memory<>() {
+            long used;
+
+            @Override
+            public long[] create(long bytes) {
+                if (used + bytes > capacityBytes[0]) throw new OutOfMemoryError("test memory full");
+                used += bytes;
+                return new long[] {bytes};
+            }
+
+            @Override
+            public void release(long[] block) {
+                used -= block[0];
+            }
+        };
+        BufferPool<long[]> pool = new BufferPool<>(bounded, 1L << 30);
+        long[] a = pool.take(256), b = pool.take(256);
+        pool.give(a, 256);
+        pool.give(b, 256);           // 2 KiB free, 2 KiB used of 3
+        live.add(pool.take(512));   // 2 KiB more: only fits once the free blocks go
+        assertEquals(0, pool.freeBytes());
+        assertEquals(2048, pool.liveBytes());
+        capacityBytes[0] = 0;
+        assertThrows(OutOfMemoryError.class, () -> pool.take(256)); // nothing left to release: the error stands
     }
 }
