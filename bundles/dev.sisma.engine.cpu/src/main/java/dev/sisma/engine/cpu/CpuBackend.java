@@ -54,17 +54,12 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     private final Parallel par;
     /**
-     * Freed buffers kept for reuse by size, up to an eighth of the machine's memory: a training
-     * step allocates the same shapes every time, and a new off-heap arena costs zeroing, page faults
-     * and, on close, a handshake with every thread (20 us for 4 KB, 0.4 ms for 16 MB).
+     * Freed buffers kept for reuse by size, up to half the maximum heap (by default an eighth of
+     * the machine's memory; -Xmx scales it): a training step allocates the same shapes every time,
+     * and a new off-heap arena costs zeroing, page faults and, on close, a handshake with every
+     * thread (20 us for 4 KB, 0.4 ms for 16 MB).
      */
-    private final BufferPool<CpuBuffer.Block> pool = new BufferPool<>(CpuBuffer.MEMORY, poolLimit());
-
-    private static long poolLimit() {
-        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        long total = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : 0;
-        return total > 0 ? total / 8 : 1L << 30;
-    }
+    private final BufferPool<CpuBuffer.Block> pool = new BufferPool<>(CpuBuffer.MEMORY, Runtime.getRuntime().maxMemory() / 2);
 
     /** A backend with {@code threads} workers (1 .. 4096). */
     public CpuBackend(int threads) {
