@@ -34,7 +34,7 @@ public final class Scan {
     private static final int V = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final int SLOTS = 7;
+    private static final int SLOTS = 8;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[SLOTS][]);
     /** Positions per forward chunk: its rows (3 vectors each) stay in L1 while the N states pass over them. */
     static final int CHUNK = 16;
@@ -80,7 +80,7 @@ public final class Scan {
                                      MemorySegment d, MemorySegment y, int l, int e, int n, int bi, int e0) {
         VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
         float[] a2 = scratch(0, n * V), h = scratch(1, n * V), rows = scratch(4, C_ROWS + V);
-        transposeA(a, e, n, e0, FloatMath.LOG2E, a2);
+        transposeA(a, e, n, e0, FloatMath.LOG2E, a2, 0);
         float amin = Float.POSITIVE_INFINITY, amax = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n * V; i++) { amin = Math.min(amin, a2[i]); amax = Math.max(amax, a2[i]); }
         java.util.Arrays.fill(h, 0, n * V, 0f);
@@ -139,16 +139,17 @@ public final class Scan {
         hs.intoArray(h, s * V);
     }
 
-    /** at[s V + j] = a[e0 + j, s] scale (0 beyond e). */
-    private static void transposeA(MemorySegment a, int e, int n, int e0, float scale, float[] at) {
+    /** at[off + s V + j] = a[e0 + j, s] scale (0 beyond e). */
+    private static void transposeA(MemorySegment a, int e, int n, int e0, float scale, float[] at, int off) {
         for (int j = 0; j < V; j++)
-            for (int s = 0; s < n; s++) at[s * V + j] = e0 + j < e ? a.get(F, ((long) (e0 + j) * n + s) * 4) * scale : 0f;
+            for (int s = 0; s < n; s++) at[off + s * V + j] = e0 + j < e ? a.get(F, ((long) (e0 + j) * n + s) * 4) * scale : 0f;
     }
 
     /**
      * Backward. Tasks own channel chunks (all batch rows), so dA and dD need no reduction; dB and
-     * dC are sums over channels, accumulated per task in [B, L, N] partials and added at the end
-     * (in task order: the result does not depend on which thread ran what).
+     * dC are sums over channels: per batch row, a task adds its blocks' terms lane-wise (vectors,
+     * block order), sums the lanes once (lane order) into [B, L, N] partials, and the partials are
+     * added at the end in task order (the result does not depend on which thread ran what).
      */
     public static void backward(Parallel par, MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
                                 MemorySegment cm, MemorySegment d, MemorySegment dy,
@@ -158,11 +159,8 @@ public final class Scan {
         int tasks = Math.min(blocks, par.threads() == 1 ? 1 : 2 * par.threads());
         int bln = b * l * n;
         float[][] pb = new float[tasks][bln], pc = new float[tasks][bln];
-        par.run(tasks, t -> {
-            int k0 = blocks * t / tasks, k1 = blocks * (t + 1) / tasks;
-            for (int k = k0; k < k1; k++)
-                backwardBlock(u, delta, a, bm, cm, d, dy, du, ddelta, da, dd, pb[t], pc[t], b, l, e, n, k * V);
-        });
+        par.run(tasks, t -> backwardBlocks(u, delta, a, bm, cm, d, dy, du, ddelta, da, dd, pb[t], pc[t], b, l, e, n,
+                blocks * t / tasks, blocks * (t + 1) / tasks));
         int rt = par.tasks(bln, 1 << 12);
         par.run(rt, t -> {
             int i0 = (int) ((long) bln * t / rt), i1 = (int) ((long) bln * (t + 1) / rt);
@@ -175,28 +173,61 @@ public final class Scan {
         });
     }
 
-    private static void backwardBlock(MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
-                                      MemorySegment cm, MemorySegment d, MemorySegment dy,
-                                      MemorySegment du, MemorySegment ddelta, MemorySegment da, MemorySegment dd,
-                                      float[] pb, float[] pc, int b, int l, int e, int n, int e0) {
-        VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
-        float[] at = scratch(0, n * V), dav = scratch(3, n * V), rv = scratch(4, ROW), a2 = scratch(6, n * V);
-        transposeA(a, e, n, e0, 1f, at);
-        transposeA(a, e, n, e0, FloatMath.LOG2E, a2);
-        java.util.Arrays.fill(dav, 0, n * V, 0f);
-        java.util.Arrays.fill(rv, DD, DD + V, 0f);
-        (d == null ? FloatVector.zero(S) : load(d, e0 * 4L, mask)).intoArray(rv, DV);
-        for (int bi = 0; bi < b; bi++) {
-            replay(u, delta, bm, a2, bi, l, e, n, e0, mask);
-            reverse(u, delta, bm, cm, dy, du, ddelta, at, a2, dav, pb, pc, bi, l, e, n, e0, mask);
+    /** Channel blocks [k0, k1): per batch row, each block's replay and reverse pass, then that row's dB and dC partials. */
+    private static void backwardBlocks(MemorySegment u, MemorySegment delta, MemorySegment a, MemorySegment bm,
+                                       MemorySegment cm, MemorySegment d, MemorySegment dy,
+                                       MemorySegment du, MemorySegment ddelta, MemorySegment da, MemorySegment dd,
+                                       float[] pb, float[] pc, int b, int l, int e, int n, int k0, int k1) {
+        int nb = k1 - k0, nv = n * V;
+        // per block: A, A log2 e, dA's sums (nv each), D and dD's running sum (V each)
+        float[] at = scratch(0, nb * nv), dav = scratch(3, nb * nv), rv = scratch(4, ROW), a2 = scratch(6, nb * nv),
+                dvd = scratch(7, 2 * nb * V), lanes = scratch(5, 2 * l * nv);
+        for (int k = k0; k < k1; k++) {
+            int e0 = k * V, q = k - k0;
+            transposeA(a, e, n, e0, 1f, at, q * nv);
+            transposeA(a, e, n, e0, FloatMath.LOG2E, a2, q * nv);
+            for (int j = 0; j < V; j++) {
+                dvd[2 * q * V + j] = d != null && e0 + j < e ? d.get(F, (e0 + j) * 4L) : 0f;
+                dvd[(2 * q + 1) * V + j] = 0f;
+            }
         }
-        for (int s = 0; s < n; s++)
-            for (int j = 0; j < V && e0 + j < e; j++) da.set(F, ((long) (e0 + j) * n + s) * 4, dav[s * V + j]);
-        if (dd != null) store(FloatVector.fromArray(S, rv, DD), dd, e0 * 4L, mask);
+        java.util.Arrays.fill(dav, 0, nb * nv, 0f);
+        for (int bi = 0; bi < b; bi++) {
+            java.util.Arrays.fill(lanes, 0, 2 * l * nv, 0f);
+            for (int k = k0; k < k1; k++) {
+                int e0 = k * V, q = k - k0;
+                VectorMask<Float> mask = e0 + V <= e ? null : S.indexInRange(e0, e);
+                System.arraycopy(dvd, 2 * q * V, rv, DV, V);
+                System.arraycopy(dvd, (2 * q + 1) * V, rv, DD, V);
+                replay(u, delta, bm, a2, q * nv, bi, l, e, n, e0, mask);
+                reverse(u, delta, bm, cm, dy, du, ddelta, at, a2, dav, q * nv, lanes, bi, l, e, n, e0, mask);
+                System.arraycopy(rv, DD, dvd, (2 * q + 1) * V, V);
+            }
+            // this row's dC and dB over the task's channels: lanes[t 2nV + sV + j] and [t 2nV + (n + s)V + j], summed in
+            // lane order (never reduceLanes: its order is the implementation's, it differed between tiers)
+            for (int t = 0; t < l; t++)
+                for (int s = 0; s < n; s++) {
+                    int oc = (t * 2 * n + s) * V, ob = oc + nv;
+                    float sc = 0, sb = 0;
+                    for (int j = 0; j < V; j++) {
+                        sc += lanes[oc + j];
+                        sb += lanes[ob + j];
+                    }
+                    pc[(bi * l + t) * n + s] = sc;
+                    pb[(bi * l + t) * n + s] = sb;
+                }
+        }
+        for (int k = k0; k < k1; k++) {
+            int e0 = k * V, q = k - k0;
+            for (int s = 0; s < n; s++)
+                for (int j = 0; j < V && e0 + j < e; j++) da.set(F, ((long) (e0 + j) * n + s) * 4, dav[q * nv + s * V + j]);
+            if (dd != null)
+                for (int j = 0; j < V && e0 + j < e; j++) dd.set(F, (e0 + j) * 4L, dvd[(2 * q + 1) * V + j]);
+        }
     }
 
     /** Forward replay of batch row bi: hs[(t+1) n V + s V + j] = h after position t; hs[0..] = 0. */
-    private static void replay(MemorySegment u, MemorySegment delta, MemorySegment bm, float[] a2,
+    private static void replay(MemorySegment u, MemorySegment delta, MemorySegment bm, float[] a2, int ao,
                                int bi, int l, int e, int n, int e0, VectorMask<Float> mask) {
         float[] hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW);
         java.util.Arrays.fill(hs, 0, n * V, 0f);
@@ -205,7 +236,7 @@ public final class Scan {
             FloatVector dt = load(delta, row * 4, mask), uv = load(u, row * 4, mask);
             dt.intoArray(rv, DT);
             dt.mul(uv).intoArray(rv, U);
-            replayStates(a2, hs, rv, bm, ((long) bi * l + t) * n, t * n * V, n);
+            replayStates(a2, ao, hs, rv, bm, ((long) bi * l + t) * n, t * n * V, n);
         }
     }
 
@@ -215,9 +246,9 @@ public final class Scan {
      * past C2's inlining budget and the loads and stores here were left as calls, boxing vectors.
      */
     private static void reverse(MemorySegment u, MemorySegment delta, MemorySegment bm, MemorySegment cm, MemorySegment dy,
-                                MemorySegment du, MemorySegment ddelta, float[] at, float[] a2, float[] dav, float[] pb, float[] pc,
+                                MemorySegment du, MemorySegment ddelta, float[] at, float[] a2, float[] dav, int ao, float[] lanes,
                                 int bi, int l, int e, int n, int e0, VectorMask<Float> mask) {
-        float[] dh = scratch(1, n * V), hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW), prod = scratch(5, 2 * n * V);
+        float[] dh = scratch(1, n * V), hs = scratch(2, (l + 1) * n * V), rv = scratch(4, ROW);
         java.util.Arrays.fill(dh, 0, n * V, 0f);
         FloatVector dv = FloatVector.fromArray(S, rv, DV);
         for (int t = l - 1; t >= 0; t--) {
@@ -228,18 +259,18 @@ public final class Scan {
             g.intoArray(rv, G);
             g.mul(dv).intoArray(rv, ACC);
             FloatVector.fromArray(S, rv, DD).add(g.mul(uv)).intoArray(rv, DD);
-            reverseStates(at, a2, hs, dh, dav, rv, prod, bm, cm, pb, pc, (bi * l + t) * n, t * n * V, n);
+            reverseStates(at, a2, dav, ao, hs, dh, rv, lanes, t * 2 * n * V, bm, cm, (bi * l + t) * n, t * n * V, n);
             store(FloatVector.fromArray(S, rv, ACC), du, row * 4, mask);
             store(FloatVector.fromArray(S, rv, ACC2), ddelta, row * 4, mask);
         }
     }
 
     /** Forward replay of one position, the forward's recurrence: hs[prev + n V + s V] = exp2(dt a2[s]) hs[prev + s V] + dt u B[s] (rv: dt, dt u). */
-    private static void replayStates(float[] a2, float[] hs, float[] rv, MemorySegment bm, long bcRow, int prev, int n) {
+    private static void replayStates(float[] a2, int ao, float[] hs, float[] rv, MemorySegment bm, long bcRow, int prev, int n) {
         FloatVector dt = FloatVector.fromArray(S, rv, DT), dtu = FloatVector.fromArray(S, rv, U);
         int cur = prev + n * V;
         for (int s = 0; s < n; s++) {
-            FloatVector dA = FloatMath.exp2(dt.mul(FloatVector.fromArray(S, a2, s * V)));
+            FloatVector dA = FloatMath.exp2(dt.mul(FloatVector.fromArray(S, a2, ao + s * V)));
             dA.fma(FloatVector.fromArray(S, hs, prev + s * V), dtu.mul(bm.get(F, (bcRow + s) * 4))).intoArray(hs, cur + s * V);
         }
     }
@@ -248,42 +279,33 @@ public final class Scan {
      * Reverse pass of one position (rv in: dt, u, dy, du = dy D; out: du, ddelta in ACC, ACC2);
      * dh carries the gradient of h to the previous position, dav accumulates dA, pb and pc dB and dC.
      */
-    private static void reverseStates(float[] at, float[] a2, float[] hs, float[] dh, float[] dav, float[] rv, float[] prod, MemorySegment bm,
-                                      MemorySegment cm, float[] pb, float[] pc, int bcIdx, int prev, int n) {
+    private static void reverseStates(float[] at, float[] a2, float[] dav, int ao, float[] hs, float[] dh, float[] rv, float[] lanes,
+                                      int lo, MemorySegment bm, MemorySegment cm, int bcIdx, int prev, int n) {
         FloatVector dt = FloatVector.fromArray(S, rv, DT), uv = FloatVector.fromArray(S, rv, U), g = FloatVector.fromArray(S, rv, G);
         FloatVector duAcc = FloatVector.fromArray(S, rv, ACC), ddtAcc = FloatVector.zero(S);
-        int cur = prev + n * V;
+        int cur = prev + n * V, nv = n * V;
         for (int s = 0; s < n; s++) {
             float bs = bm.get(F, (bcIdx + s) * 4L), cs = cm.get(F, (bcIdx + s) * 4L);
-            FloatVector as = FloatVector.fromArray(S, at, s * V);
+            FloatVector as = FloatVector.fromArray(S, at, ao + s * V);
             FloatVector h = FloatVector.fromArray(S, hs, cur + s * V), hp = FloatVector.fromArray(S, hs, prev + s * V);
-            // dC[t, s] += sum_j dy_j h_j (lanes summed below)
-            g.mul(h).intoArray(prod, s * V);
+            // dC[t, s] += sum_j dy_j h_j (lane-wise here; lanes summed once per batch row)
+            int oc = lo + s * V;
+            FloatVector.fromArray(S, lanes, oc).add(g.mul(h)).intoArray(lanes, oc);
             FloatVector dhs = FloatVector.fromArray(S, dh, s * V).add(g.mul(cs));
-            FloatVector dA = FloatMath.exp2(dt.mul(FloatVector.fromArray(S, a2, s * V)));
+            FloatVector dA = FloatMath.exp2(dt.mul(FloatVector.fromArray(S, a2, ao + s * V)));
             // through exp(dt a) h_prev
             FloatVector gdA = dhs.mul(hp).mul(dA);
             ddtAcc = gdA.fma(as, ddtAcc);
-            FloatVector.fromArray(S, dav, s * V).add(gdA.mul(dt)).intoArray(dav, s * V);
+            FloatVector.fromArray(S, dav, ao + s * V).add(gdA.mul(dt)).intoArray(dav, ao + s * V);
             // through dt B u
             FloatVector dhb = dhs.mul(bs);
             ddtAcc = dhb.fma(uv, ddtAcc);
             duAcc = dhb.fma(dt, duAcc);
-            dhs.mul(dt).mul(uv).intoArray(prod, (n + s) * V);
+            FloatVector.fromArray(S, lanes, oc + nv).add(dhs.mul(dt).mul(uv)).intoArray(lanes, oc + nv);
             // carry to h[t-1]
             dhs.mul(dA).intoArray(dh, s * V);
         }
         duAcc.intoArray(rv, ACC);
         ddtAcc.intoArray(rv, ACC2);
-        // lane sums in lane order (never reduceLanes: its order is the implementation's, it differed between tiers)
-        for (int s = 0; s < n; s++) {
-            float sc = 0, sb = 0;
-            for (int j = 0; j < V; j++) {
-                sc += prod[s * V + j];
-                sb += prod[(n + s) * V + j];
-            }
-            pc[bcIdx + s] += sc;
-            pb[bcIdx + s] += sb;
-        }
     }
 }
