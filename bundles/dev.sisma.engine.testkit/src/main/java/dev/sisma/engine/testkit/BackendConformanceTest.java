@@ -378,7 +378,12 @@ public abstract class BackendConformanceTest {
 
     @Test
     public void depthwiseCausalConv1dForwardAndBackward() {
-        int b = 2, l = 9, c = 21, k = 4;
+        checkDwConv1d(2, 9, 21, 4);  // full vectors of channels and a tail
+        checkDwConv1d(1, 6, 5, 3);   // fewer channels than one vector
+        checkDwConv1d(2, 3, 40, 4);  // sequences shorter than the kernel
+    }
+
+    private void checkDwConv1d(int b, int l, int c, int k) {
         float[] x = random(b * l * c, -1, 1), w = random(c * k, -1, 1), bias = random(c, -1, 1), dy = random(x.length, -1, 1);
         Reference.Fn f = in -> Reference.dwConv1d(in[0], in[1], in[2], b, l, c, k);
         double[][] in = {d(x), d(w), d(bias)};

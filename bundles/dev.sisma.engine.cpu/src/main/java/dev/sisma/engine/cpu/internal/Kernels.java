@@ -7,7 +7,10 @@ import static dev.sisma.engine.cpu.internal.Elementwise.V;
 
 import java.lang.foreign.MemorySegment;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.Philox;
@@ -367,57 +370,106 @@ public final class Kernels {
     // ------------------------------------------------------------------ depthwise causal conv1d, [B, L, C]
 
     public static void dwConv1d(Parallel par, MemorySegment x, MemorySegment w, MemorySegment bias, MemorySegment y, int b, int l, int c, int k) {
-        rows(par, (long) b * l, c * (long) k, r -> {
-            int t = (int) (r % l);
-            long bb = r - t; // first row of this sequence
-            for (int ch = 0; ch < c; ch++) {
-                float acc = bias == null ? 0f : get(bias, ch);
-                for (int j = 0; j < k; j++) {
-                    int src = t - (k - 1) + j;
-                    if (src >= 0) acc += get(w, (long) ch * k + j) * get(x, (bb + src) * c + ch);
-                }
-                set(y, r * c + ch, acc);
-            }
-        });
+        float[] wt = tapsMajor(w, c, k), start = new float[c];
+        if (bias != null) MemorySegment.copy(bias, F, 0, start, 0, c);
+        // y[t] = bias + sum_j w[j] x[t - (k-1) + j]
+        rows(par, (long) b * l, c * (long) k, r -> dwRow(x, wt, start, y, r, l, c, k, -(k - 1), 1));
     }
 
     public static void dwConv1dBackward(Parallel par, MemorySegment x, MemorySegment w, MemorySegment dy, MemorySegment dx,
                                         MemorySegment dw, MemorySegment dbias, int b, int l, int c, int k) {
+        float[] wt = tapsMajor(w, c, k), zero = new float[c];
         // dx[t] = sum_j w[j] dy[t + (k-1) - j]
-        rows(par, (long) b * l, c * (long) k, r -> {
-            int t = (int) (r % l);
-            long bb = r - t;
-            for (int ch = 0; ch < c; ch++) {
-                float acc = 0f;
-                for (int j = 0; j < k; j++) {
-                    int dst = t + (k - 1) - j;
-                    if (dst < l) acc += get(w, (long) ch * k + j) * get(dy, (bb + dst) * c + ch);
-                }
-                set(dx, r * c + ch, acc);
-            }
-        });
-        // dw, dbias: per channel over all (b, t): parallel over channel chunks
-        int tasks = Math.min(par.tasks((long) b * l * c * k, 1 << 14), Math.max(1, c / 8));
-        par.run(tasks, task -> {
-            int c0 = (int) ((long) c * task / tasks), c1 = (int) ((long) c * (task + 1) / tasks);
-            double[] sw = new double[(c1 - c0) * k], sb = new double[c1 - c0];
+        rows(par, (long) b * l, c * (long) k, r -> dwRow(dy, wt, zero, dx, r, l, c, k, k - 1, -1));
+        // dw, dbias: per channel over all (b, t), in double, (b, t) in order: parallel over chunks of whole vectors of channels
+        int full = c / V * V, chunks = Math.max(1, Math.min(par.tasks((long) b * l * c * k, 1 << 14), full / V));
+        par.run(chunks, task -> {
+            int c0 = full / V * task / chunks * V, c1 = task == chunks - 1 ? c : full / V * (task + 1) / chunks * V;
+            int n = c1 - c0, vEnd = c0 + Math.min(n, full - c0) / V * V;
+            double[] sw = new double[k * n], sb = new double[n]; // sw[j n + (ch - c0)]
             for (int bi = 0; bi < b; bi++)
-                for (int t = 0; t < l; t++) {
-                    long row = (long) bi * l + t;
-                    for (int ch = c0; ch < c1; ch++) {
-                        float g = get(dy, row * c + ch);
-                        sb[ch - c0] += g;
-                        for (int j = 0; j < k; j++) {
-                            int src = t - (k - 1) + j;
-                            if (src >= 0) sw[(ch - c0) * k + j] += g * get(x, ((long) bi * l + src) * c + ch);
-                        }
-                    }
-                }
+                for (int t = 0; t < l; t++)
+                    dwGradRow(x, dy, sw, sb, (long) bi * l, t, c, k, c0, vEnd, c1);
             for (int ch = c0; ch < c1; ch++) {
-                for (int j = 0; j < k; j++) set(dw, (long) ch * k + j, (float) sw[(ch - c0) * k + j]);
+                for (int j = 0; j < k; j++) set(dw, (long) ch * k + j, (float) sw[j * n + ch - c0]);
                 if (dbias != null) set(dbias, ch, (float) sb[ch - c0]);
             }
         });
+    }
+
+    /** w [C, K] as wt[j C + ch]: one tap's weights contiguous across channels. */
+    private static float[] tapsMajor(MemorySegment w, int c, int k) {
+        float[] wt = new float[c * k];
+        for (int ch = 0; ch < c; ch++)
+            for (int j = 0; j < k; j++) wt[j * c + ch] = get(w, (long) ch * k + j);
+        return wt;
+    }
+
+    /**
+     * One row (position t) of the depthwise conv or its input gradient, vectorised across channels:
+     * out[t, ch] = start[ch] + sum_j wt[j, ch] in[t + o0 + dir j, ch] over the taps that land inside
+     * the sequence; mul then add per tap, in tap order, in the vector and the scalar tail alike.
+     */
+    private static void dwRow(MemorySegment in, float[] wt, float[] start, MemorySegment out, long r, int l, int c, int k,
+                              int o0, int dir) {
+        int t = (int) (r % l);
+        long bb = r - t;
+        int ch = 0;
+        for (; ch + V <= c; ch += V) {
+            FloatVector acc = FloatVector.fromArray(S, start, ch);
+            for (int j = 0; j < k; j++) {
+                int src = t + o0 + dir * j;
+                if (src >= 0 && src < l)
+                    acc = acc.add(FloatVector.fromArray(S, wt, j * c + ch).mul(FloatVector.fromMemorySegment(S, in, ((bb + src) * c + ch) * 4, LE)));
+            }
+            acc.intoMemorySegment(out, (r * c + ch) * 4, LE);
+        }
+        for (; ch < c; ch++) {
+            float acc = start[ch];
+            for (int j = 0; j < k; j++) {
+                int src = t + o0 + dir * j;
+                if (src >= 0 && src < l) acc += wt[j * c + ch] * get(in, (bb + src) * c + ch);
+            }
+            set(out, r * c + ch, acc);
+        }
+    }
+
+    /** Doubles of the float species' width: a float vector widens into V / D.length() (two) of them. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
+    /**
+     * Position t of sequence bb adds g = dy[t] to sb and g x[t - (k-1) + j] (a float product) to sw[j], in
+     * double: channels [c0, vEnd) a float vector at a time (widened in two halves), the rest one by one.
+     */
+    private static void dwGradRow(MemorySegment x, MemorySegment dy, double[] sw, double[] sb, long bb, int t, int c, int k,
+                                  int c0, int vEnd, int c1) {
+        int n = c1 - c0;
+        long row = (bb + t) * c;
+        for (int ch = c0; ch < vEnd; ch += V) {
+            FloatVector g = FloatVector.fromMemorySegment(S, dy, (row + ch) * 4, LE);
+            int o = ch - c0;
+            addWidened(g, sb, o);
+            for (int j = 0; j < k; j++) {
+                int src = t - (k - 1) + j;
+                if (src >= 0) addWidened(g.mul(FloatVector.fromMemorySegment(S, x, ((bb + src) * c + ch) * 4, LE)), sw, j * n + o);
+            }
+        }
+        for (int ch = vEnd; ch < c1; ch++) {
+            float g = get(dy, row + ch);
+            sb[ch - c0] += g;
+            for (int j = 0; j < k; j++) {
+                int src = t - (k - 1) + j;
+                if (src >= 0) sw[j * n + ch - c0] += g * get(x, (bb + src) * c + ch);
+            }
+        }
+    }
+
+    /** acc[o .. o+V) += v's lanes as doubles. */
+    private static void addWidened(FloatVector v, double[] acc, int o) {
+        for (int part = 0, w = D.length(); part < V / w; part++) {
+            DoubleVector d = (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
+            DoubleVector.fromArray(D, acc, o + w * part).add(d).intoArray(acc, o + w * part);
+        }
     }
 
     // ------------------------------------------------------------------ gather / scatter
