@@ -40,7 +40,7 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: sisma bench [engine|model] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train]
+                usage: sisma bench [engine|model] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N]
                   engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
                                     and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
                                     on the CPU backend at 1 thread and at all cores
@@ -52,12 +52,13 @@ public final class BenchCommand implements Command {
                   --tokens LIST     token counts, comma-separated squares (default 256,1024,4096)
                   --reps N          timed repetitions per model case (default 3)
                   --no-train        model: the denoising step only (the training step needs far more memory)
+                  --ops N           model: also the N backend ops that took the most time, with their shares
                   Figures and the peers (OpenBLAS, PyTorch) are recorded in docs/benchmarks.md.""";
     }
 
     @Override
     public int run(List<String> args, CommandContext ctx) {
-        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps"), Set.of("--no-train"));
+        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops"), Set.of("--no-train"));
         List<String> what = a.positional();
         String mode = what.isEmpty() ? "engine" : what.get(0);
         if (what.size() > 1 || !(mode.equals("engine") || mode.equals("model"))) {
@@ -79,8 +80,15 @@ public final class BenchCommand implements Command {
         } catch (NumberFormatException e) {
             throw new UsageException("--tokens needs comma-separated integers, got '" + a.get("--tokens", "") + "'");
         }
+        int ops = a.getInt("--ops", 0);
+        if (ops < 0) {
+            throw new UsageException("--ops needs a count of 0 or more, got " + ops);
+        }
         ctx.out().println("model benchmark on " + backend.name() + " (" + backend.device() + ")");
-        ModelBenchmark.runAll(configs, tokens, a.getInt("--reps", 3), !a.has("--no-train"), backend, r -> ctx.out().println(r.line()));
+        ModelBenchmark.runAll(configs, tokens, a.getInt("--reps", 3), !a.has("--no-train"), backend, r -> {
+            ctx.out().println(r.line());
+            ctx.out().print(r.opsTable(ops));
+        });
         return 0;
     }
 

@@ -3,8 +3,10 @@ package dev.sisma.model;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import dev.sisma.engine.NoGrad;
 import dev.sisma.engine.Scope;
@@ -22,9 +24,23 @@ public final class ModelBenchmark {
     private ModelBenchmark() {
     }
 
-    /** One measurement; times in seconds (median of the timed repetitions). */
+    /** One measurement; times in seconds (median of the timed repetitions). ops: every backend op's time, largest first. */
     public record Result(String config, String blockType, int tokens, long parameters, int batch,
-            double denoiseSeconds, double trainSeconds, double gemmShare, double scanShare, double otherShare) {
+            double denoiseSeconds, double trainSeconds, double gemmShare, double scanShare, double otherShare, List<OpTime> ops) {
+        /** Without the per-op times (the 1.0 form). */
+        public Result(String config, String blockType, int tokens, long parameters, int batch,
+                double denoiseSeconds, double trainSeconds, double gemmShare, double scanShare, double otherShare) {
+            this(config, blockType, tokens, parameters, batch, denoiseSeconds, trainSeconds, gemmShare, scanShare, otherShare, List.of());
+        }
+
+        /** The {@code top} largest ops, one line each: time over all timed repetitions and share of the backend time. */
+        public String opsTable(int top) {
+            StringBuilder sb = new StringBuilder();
+            for (OpTime o : ops.subList(0, Math.min(top, ops.size())))
+                sb.append(String.format(Locale.ROOT, "    %-34s %8.3f s  %5.1f%%%n", o.op(), o.seconds(), 100 * o.share()));
+            return sb.toString();
+        }
+
         public String line() {
             String train = Double.isNaN(trainSeconds) ? "train not run" : String.format(Locale.ROOT, "train %8.3f s", trainSeconds);
             return String.format(Locale.ROOT, "%-12s %-9s %5d tokens %7.1fM params  denoise %8.3f s  %s  "
@@ -91,7 +107,8 @@ public final class ModelBenchmark {
             }
             double total = timing.gemm + timing.scan + timing.other;
             return new Result(cfg.name(), cfg.blockType().name().toLowerCase(Locale.ROOT), tokens, model.parameterCount(), batch,
-                    median(denoise), train ? median(trainTimes) : Double.NaN, timing.gemm / total, timing.scan / total, timing.other / total);
+                    median(denoise), train ? median(trainTimes) : Double.NaN, timing.gemm / total, timing.scan / total, timing.other / total,
+                    timing.ops());
         }
     }
 
@@ -125,12 +142,26 @@ public final class ModelBenchmark {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** Accumulates wall time per op family by wrapping every backend call. */
+    /**
+     * A backend op's wall time over the timed repetitions and its share of all backend time. op is
+     * the Backend method, with the operation for unary, binary and reduce ("unary GELU_TANH").
+     */
+    public record OpTime(String op, double seconds, double share) {}
+
+    /** Accumulates wall time per op family and per op by wrapping every backend call (made from one thread). */
     private static final class Timing {
         double gemm, scan, other;
+        final Map<String, Double> perOp = new HashMap<>();
 
         void reset() {
             gemm = scan = other = 0;
+            perOp.clear();
+        }
+
+        List<OpTime> ops() {
+            double total = gemm + scan + other;
+            return perOp.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .map(e -> new OpTime(e.getKey(), e.getValue(), e.getValue() / total)).toList();
         }
 
         Backend wrap(Backend b) {
@@ -144,6 +175,7 @@ public final class ModelBenchmark {
                         } finally {
                             double dt = (System.nanoTime() - t0) / 1e9;
                             String n = method.getName();
+                            perOp.merge(args != null && args.length > 0 && args[0] instanceof Enum<?> op ? n + " " + op.name() : n, dt, Double::sum);
                             if (n.equals("gemm")) {
                                 gemm += dt;
                             } else if (n.startsWith("selectiveScan")) {

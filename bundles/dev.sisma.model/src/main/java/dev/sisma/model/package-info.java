@@ -3,7 +3,7 @@
  * named configs and JSON files).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.sisma.model;
 
 import org.osgi.annotation.bundle.Export;

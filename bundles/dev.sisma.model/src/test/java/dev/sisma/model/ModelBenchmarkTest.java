@@ -18,6 +18,12 @@ class ModelBenchmarkTest {
             assertTrue(r.denoiseSeconds() > 0 && r.trainSeconds() > 0);
             assertEquals(1.0, r.gemmShare() + r.scanShare() + r.otherShare(), 1e-9);
             assertTrue(r.gemmShare() > 0 && r.scanShare() > 0, r.line());
+            // the per-op times: largest first, shares adding up to 1, consistent with the families
+            assertEquals(1.0, r.ops().stream().mapToDouble(ModelBenchmark.OpTime::share).sum(), 1e-9);
+            for (int i = 1; i < r.ops().size(); i++) assertTrue(r.ops().get(i - 1).seconds() >= r.ops().get(i).seconds());
+            assertEquals(r.gemmShare(), r.ops().stream().filter(o -> o.op().equals("gemm")).findFirst().orElseThrow().share(), 1e-9);
+            assertTrue(r.ops().stream().anyMatch(o -> o.op().startsWith("unary ")), "unary ops carry their operation: " + r.ops());
+            assertEquals(3, r.opsTable(3).lines().count());
             ModelBenchmark.Result a = ModelBenchmark.run(tiny.with("block_type", "attention"), 16, 1, 0, 1, be);
             assertEquals(0.0, a.scanShare());
         }
