@@ -246,17 +246,6 @@ public final class Elementwise {
         };
     }
 
-    static FloatVector apply(BinaryOp op, FloatVector a, FloatVector b) {
-        return switch (op) {
-            case ADD -> a.add(b);
-            case SUB -> a.sub(b);
-            case MUL -> a.mul(b);
-            case DIV -> a.div(b);
-            case MAX -> a.max(b);
-            case MIN -> a.min(b);
-        };
-    }
-
     /** out[i] = a[i . as] op b[i . bs] over shape; rows = all axes but the last, vectorised along the last. */
     public static void binary(Parallel par, BinaryOp op, MemorySegment a, long[] as, MemorySegment b, long[] bs,
                               MemorySegment out, int[] shape) {
@@ -285,23 +274,45 @@ public final class Elementwise {
         });
     }
 
+    /**
+     * One row, vectorised when each operand is contiguous or one value (stride 1 or 0), else
+     * element by element. Each op has its own vector loop (a lambda, compiled on its own, as for the
+     * unary ops): with the op switched inside one shared loop, C2 compiled it for the ops seen first
+     * and the others ran 2-3x slower. An operand of stride 0 is one broadcast vector.
+     */
     private static void row(BinaryOp op, MemorySegment a, long ao, long sa, MemorySegment b, long bo, long sb,
                             MemorySegment out, long oo, int n) {
-        int j = 0;
-        if (sa == 1 && sb == 1) {
-            for (; j + V <= n; j += V)
-                apply(op, FloatVector.fromMemorySegment(S, a, (ao + j) * 4, LE), FloatVector.fromMemorySegment(S, b, (bo + j) * 4, LE)).intoMemorySegment(out, (oo + j) * 4, LE);
-        } else if (sa == 1 && sb == 0) {
-            FloatVector bv = FloatVector.broadcast(S, b.get(F, bo * 4));
-            for (; j + V <= n; j += V)
-                apply(op, FloatVector.fromMemorySegment(S, a, (ao + j) * 4, LE), bv).intoMemorySegment(out, (oo + j) * 4, LE);
-        } else if (sa == 0 && sb == 1) {
-            FloatVector av = FloatVector.broadcast(S, a.get(F, ao * 4));
-            for (; j + V <= n; j += V)
-                apply(op, av, FloatVector.fromMemorySegment(S, b, (bo + j) * 4, LE)).intoMemorySegment(out, (oo + j) * 4, LE);
-        }
+        int j = (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && (sa | sb) != 0
+                ? ROWS[op.ordinal()].run(a, ao * 4, sa * 4, b, bo * 4, sb * 4, out, oo * 4, n) : 0;
         for (; j < n; j++) out.set(F, (oo + j) * 4, apply(op, a.get(F, (ao + j * sa) * 4), b.get(F, (bo + j * sb) * 4)));
     }
+
+    /** A vector loop over a row (offsets and strides in bytes, stride 0: one value); returns the elements done. */
+    @FunctionalInterface
+    private interface VectorRow {
+        int run(MemorySegment a, long ab, long ai, MemorySegment b, long bb, long bi, MemorySegment out, long ob, int n);
+    }
+
+    private static final VectorRow[] ROWS = java.util.Arrays.stream(BinaryOp.values()).map(Elementwise::vectorRow).toArray(VectorRow[]::new);
+
+    /** The op's vector loop (x, y: the operands' vectors; an exhaustive switch, so a new BinaryOp cannot lack one). */
+    private static VectorRow vectorRow(BinaryOp op) {
+        return switch (op) {
+            case ADD -> (a, ab, ai, b, bb, bi, o, ob, n) -> { FloatVector x = FloatVector.broadcast(S, a.get(F, ab)), y = FloatVector.broadcast(S, b.get(F, bb)); int j = 0;
+                for (; j <= n - V; j += V) (ai == 0 ? x : FloatVector.fromMemorySegment(S, a, ab + j * ai, LE)).add(bi == 0 ? y : FloatVector.fromMemorySegment(S, b, bb + j * bi, LE)).intoMemorySegment(o, ob + j * 4L, LE); return j; };
+            case SUB -> (a, ab, ai, b, bb, bi, o, ob, n) -> { FloatVector x = FloatVector.broadcast(S, a.get(F, ab)), y = FloatVector.broadcast(S, b.get(F, bb)); int j = 0;
+                for (; j <= n - V; j += V) (ai == 0 ? x : FloatVector.fromMemorySegment(S, a, ab + j * ai, LE)).sub(bi == 0 ? y : FloatVector.fromMemorySegment(S, b, bb + j * bi, LE)).intoMemorySegment(o, ob + j * 4L, LE); return j; };
+            case MUL -> (a, ab, ai, b, bb, bi, o, ob, n) -> { FloatVector x = FloatVector.broadcast(S, a.get(F, ab)), y = FloatVector.broadcast(S, b.get(F, bb)); int j = 0;
+                for (; j <= n - V; j += V) (ai == 0 ? x : FloatVector.fromMemorySegment(S, a, ab + j * ai, LE)).mul(bi == 0 ? y : FloatVector.fromMemorySegment(S, b, bb + j * bi, LE)).intoMemorySegment(o, ob + j * 4L, LE); return j; };
+            case DIV -> (a, ab, ai, b, bb, bi, o, ob, n) -> { FloatVector x = FloatVector.broadcast(S, a.get(F, ab)), y = FloatVector.broadcast(S, b.get(F, bb)); int j = 0;
+                for (; j <= n - V; j += V) (ai == 0 ? x : FloatVector.fromMemorySegment(S, a, ab + j * ai, LE)).div(bi == 0 ? y : FloatVector.fromMemorySegment(S, b, bb + j * bi, LE)).intoMemorySegment(o, ob + j * 4L, LE); return j; };
+            case MAX -> (a, ab, ai, b, bb, bi, o, ob, n) -> { FloatVector x = FloatVector.broadcast(S, a.get(F, ab)), y = FloatVector.broadcast(S, b.get(F, bb)); int j = 0;
+                for (; j <= n - V; j += V) (ai == 0 ? x : FloatVector.fromMemorySegment(S, a, ab + j * ai, LE)).max(bi == 0 ? y : FloatVector.fromMemorySegment(S, b, bb + j * bi, LE)).intoMemorySegment(o, ob + j * 4L, LE); return j; };
+            case MIN -> (a, ab, ai, b, bb, bi, o, ob, n) -> { FloatVector x = FloatVector.broadcast(S, a.get(F, ab)), y = FloatVector.broadcast(S, b.get(F, bb)); int j = 0;
+                for (; j <= n - V; j += V) (ai == 0 ? x : FloatVector.fromMemorySegment(S, a, ab + j * ai, LE)).min(bi == 0 ? y : FloatVector.fromMemorySegment(S, b, bb + j * bi, LE)).intoMemorySegment(o, ob + j * 4L, LE); return j; };
+        };
+    }
+
 
     // ------------------------------------------------------------------ copy
 
