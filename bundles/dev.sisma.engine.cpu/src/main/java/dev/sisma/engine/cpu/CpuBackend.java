@@ -123,12 +123,14 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public DeviceBuffer allocate(long floats) {
         if (floats < 0) throw new IllegalArgumentException("negative buffer size " + floats);
-        return CpuBuffer.allocate(pool, floats);
+        CpuBuffer b = CpuBuffer.allocateUncleared(pool, floats);
+        b.segment().fill((byte) 0); // recycled blocks hold old values (one thread: a parallel clear measured slower)
+        return b;
     }
 
     @Override
     public DeviceBuffer upload(float[] src) {
-        CpuBuffer b = CpuBuffer.allocate(pool, src.length);
+        CpuBuffer b = CpuBuffer.allocateUncleared(pool, src.length); // every element overwritten below
         MemorySegment.copy(src, 0, b.segment(), F, 0, src.length);
         return b;
     }
@@ -136,7 +138,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public DeviceBuffer upload(MemorySegment src) {
         checkFloats(src);
-        CpuBuffer b = CpuBuffer.allocate(pool, src.byteSize() / 4);
+        CpuBuffer b = CpuBuffer.allocateUncleared(pool, src.byteSize() / 4); // every element overwritten below
         MemorySegment.copy(src, 0, b.segment(), 0, src.byteSize());
         return b;
     }
@@ -165,9 +167,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public void fill(DeviceBuffer dst, long offset, long count, float value) {
-        MemorySegment s = of(dst).asSlice(offset * 4, count * 4);
-        if (value == 0f) s.fill((byte) 0);
-        else for (long i = 0; i < count; i++) s.set(F, i * 4, value);
+        Elementwise.fill(par, of(dst).asSlice(offset * 4, count * 4), count, value);
     }
 
     @Override

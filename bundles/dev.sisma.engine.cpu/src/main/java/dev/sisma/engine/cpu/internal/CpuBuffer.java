@@ -54,13 +54,10 @@ public final class CpuBuffer implements DeviceBuffer {
         return new CpuBuffer(b.segment(), b.arena(), null, null, floats);
     }
 
-    /** A zeroed buffer on a block of the pool (a recycled block is cleared here: memset, no page faults). */
-    public static CpuBuffer allocate(BufferPool<Block> pool, long floats) {
-        long capacity = BufferPool.sizeClass(floats);
-        Block b = pool.take(capacity);
-        MemorySegment s = b.segment().asSlice(0, Math.max(4, floats * 4));
-        s.fill((byte) 0);
-        return new CpuBuffer(s, null, pool, b, floats);
+    /** A buffer on a block of the pool; its contents are undefined (a recycled block keeps its old values): clear or overwrite it. */
+    public static CpuBuffer allocateUncleared(BufferPool<Block> pool, long floats) {
+        Block b = pool.take(BufferPool.sizeClass(floats));
+        return new CpuBuffer(b.segment().asSlice(0, Math.max(4, floats * 4)), null, pool, b, floats);
     }
 
     public static CpuBuffer alias(MemorySegment s) {

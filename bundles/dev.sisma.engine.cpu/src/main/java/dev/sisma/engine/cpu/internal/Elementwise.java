@@ -233,6 +233,21 @@ public final class Elementwise {
         });
     }
 
+    /** s[0, count) = value, in parallel chunks (zero: memset). */
+    public static void fill(Parallel par, MemorySegment s, long count, float value) {
+        chunks(par, count, (lo, hi) -> {
+            MemorySegment part = s.asSlice(lo * 4, (hi - lo) * 4);
+            if (Float.floatToRawIntBits(value) == 0) {
+                part.fill((byte) 0);
+                return;
+            }
+            FloatVector v = FloatVector.broadcast(S, value);
+            long i = 0, n = hi - lo;
+            for (; i + V <= n; i += V) v.intoMemorySegment(part, i * 4, LE);
+            for (; i < n; i++) part.set(F, i * 4, value);
+        });
+    }
+
     // ------------------------------------------------------------------ binary
 
     static float apply(BinaryOp op, float a, float b) {
