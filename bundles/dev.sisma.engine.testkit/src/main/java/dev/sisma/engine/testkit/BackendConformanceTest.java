@@ -131,6 +131,21 @@ public abstract class BackendConformanceTest {
         be().fill(b, 10, 20, 2.5f);
         float[] y = down(b);
         for (int i = 0; i < 50; i++) assertEquals(i >= 10 && i < 30 ? 2.5f : 0f, y[i]);
+        // large enough to be split across threads, and -0 (not +0) where asked
+        DeviceBuffer big = up(random(100_003, -1, 1));
+        be().fill(big, 1, 100_001, -0f);
+        float[] z = down(big);
+        for (int i = 1; i <= 100_001; i++) assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(z[i]), "element " + i);
+        assertTrue(z[0] != 0f && z[100_002] != 0f, "outside the range untouched");
+    }
+
+    @Test
+    public void aBufferAllocatedAfterOthersWereFreedIsStillAllZero() {
+        for (int round = 0; round < 3; round++) {
+            DeviceBuffer used = be().upload(random(3000, 1, 2)); // never zero
+            used.close();
+            assertArrayEquals(new float[3000], down(zeros(3000)), "round " + round);
+        }
     }
 
     @Test
