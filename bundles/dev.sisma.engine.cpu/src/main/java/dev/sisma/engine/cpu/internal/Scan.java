@@ -185,7 +185,7 @@ public final class Scan {
         for (int k = k0; k < k1; k++) {
             int e0 = k * V, q = k - k0;
             transposeA(a, e, n, e0, 1f, at, q * nv);
-            transposeA(a, e, n, e0, FloatMath.LOG2E, a2, q * nv);
+            for (int i = q * nv; i < (q + 1) * nv; i++) a2[i] = at[i] * FloatMath.LOG2E; // as the forward's transposeA scales
             for (int j = 0; j < V; j++) {
                 dvd[2 * q * V + j] = d != null && e0 + j < e ? d.get(F, (e0 + j) * 4L) : 0f;
                 dvd[(2 * q + 1) * V + j] = 0f;
