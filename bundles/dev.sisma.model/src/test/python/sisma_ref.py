@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """SISMA: the PyTorch reference implementation (independent of the Java model).
 
-One readable file in the manner of DiT's models.py, following ../shared/design/sisma-model.md
+One readable file in the manner of DiT's models.py, following docs/sisma-model.md
 point by point. Parameter names are exactly the spec's weight-name table, so a state_dict saved
 as safetensors loads in the Java model unchanged (and back).
 

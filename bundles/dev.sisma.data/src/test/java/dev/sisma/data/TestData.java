@@ -3,27 +3,23 @@ package dev.sisma.data;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where the shared sample data lives: {@code ../shared/data/celebamask-hq-mini} from the repository root. */
+/**
+ * The real CelebAMask-HQ sample in the repository, {@code testdata/celebamask-hq-mini} (its README
+ * gives the sources, class order and licence). Surefire passes the folder as {@code sisma.testdata}.
+ */
 public final class TestData {
     private TestData() {
     }
 
     public static Path mini() {
-        String prop = System.getProperty("sisma.mini");
-        if (prop != null) {
-            return Path.of(prop);
+        String root = System.getProperty("sisma.testdata");
+        if (root == null) {
+            throw new IllegalStateException("system property sisma.testdata is not set (the parent pom sets it to <repo>/testdata)");
         }
-        Path dir = Path.of("").toAbsolutePath();
-        for (Path p = dir; p != null; p = p.getParent()) {
-            Path candidate = p.resolveSibling("shared").resolve("data").resolve("celebamask-hq-mini");
-            if (Files.isDirectory(candidate.resolve("labels"))) {
-                return candidate;
-            }
-            candidate = p.resolve("shared").resolve("data").resolve("celebamask-hq-mini");
-            if (Files.isDirectory(candidate.resolve("labels"))) {
-                return candidate;
-            }
+        Path mini = Path.of(root, "celebamask-hq-mini");
+        if (!Files.isDirectory(mini.resolve("labels"))) {
+            throw new IllegalStateException("no CelebAMask-HQ sample in " + mini);
         }
-        throw new IllegalStateException("celebamask-hq-mini not found above " + dir + " (set -Dsisma.mini)");
+        return mini;
     }
 }

@@ -29,7 +29,7 @@ import dev.sisma.model.sampling.VelocityField;
 
 /**
  * SISMA (Botti et al., ICIAP 2025): DiT whose blocks are Self-Mamba, Cross-Mamba (B and C from
- * the mask) and an MLP under AdaLN-Zero, as fixed in {@code ../shared/design/sisma-model.md}.
+ * the mask) and an MLP under AdaLN-Zero, as fixed in {@code docs/sisma-model.md}.
  * One file in the order of DiT's {@code models.py}: helpers, embedders, Self-Mamba, Cross-Mamba,
  * the attention baseline, the block, the final layer, the model, positional embedding, scan orders.
  *

@@ -15,7 +15,7 @@ import dev.sisma.api.cli.InputException;
 import dev.sisma.model.internal.MiniJson;
 
 /**
- * Everything that fixes a SISMA model, as in {@code ../shared/design/sisma-model.md}: every point
+ * Everything that fixes a SISMA model, as in {@code docs/sisma-model.md}: every point
  * the paper leaves open is a field here, with the spec's choice as default. Configs are JSON files
  * with the snake_case keys of {@link #toMap()} (copy a named one with {@link #write} and edit it);
  * keys left out take the defaults of {@link #DEFAULTS}.

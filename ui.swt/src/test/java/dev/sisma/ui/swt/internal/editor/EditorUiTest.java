@@ -258,16 +258,9 @@ class EditorUiTest {
         });
     }
 
+    /** The real CelebAMask-HQ sample in the repository ({@code testdata/}, passed by the parent pom). */
     static Path mini() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            for (Path c : List.of(p.resolveSibling("shared"), p.resolve("shared"))) {
-                Path m = c.resolve("data").resolve("celebamask-hq-mini");
-                if (Files.isDirectory(m.resolve("labels"))) {
-                    return m;
-                }
-            }
-        }
-        throw new IllegalStateException("celebamask-hq-mini not found");
+        return Path.of(System.getProperty("sisma.testdata"), "celebamask-hq-mini");
     }
 
     /** Hair pixels per row band, for failure messages. */
