@@ -31,6 +31,11 @@ public record GenerationRequest(Mask mask, int samples, long seed, int steps, St
     }
 
     /** This request with the model's defaults filled in where it left them open. */
+    public GenerationRequest withDefaults(SamplingDefaults d) {
+        return withDefaults(d.sampler(), d.steps(), d.cfgScale());
+    }
+
+    /** This request with the model's defaults filled in where it left them open. */
     public GenerationRequest withDefaults(String defaultSampler, int defaultSteps, double defaultCfgScale) {
         return new GenerationRequest(mask, samples, seed, steps == 0 ? defaultSteps : steps,
                 sampler == null ? defaultSampler : sampler, Double.isNaN(cfgScale) ? defaultCfgScale : cfgScale,

@@ -11,6 +11,18 @@ public interface Generator {
     List<String> samplers();
 
     /**
+     * The sampler, steps and guidance that {@link #generate} uses where a request leaves them open,
+     * for the model a request with this {@code checkpoint} would use (null: the bundled demo model);
+     * empty when this generator cannot tell before it runs (the default).
+     *
+     * @throws dev.sisma.api.cli.InputException when the checkpoint cannot be read
+     * @since 1.2
+     */
+    default java.util.Optional<SamplingDefaults> defaults(java.nio.file.Path checkpoint) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Runs the sampler for every requested sample. Samples of one request share the mask and differ
      * by seed: sample {@code i} uses seed {@code request.seed() + i}.
      *

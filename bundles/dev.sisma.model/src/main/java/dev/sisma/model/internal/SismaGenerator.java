@@ -24,6 +24,7 @@ import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
+import dev.sisma.api.generate.SamplingDefaults;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.Ops;
@@ -85,12 +86,35 @@ public final class SismaGenerator implements Generator {
         return List.copyOf(names);
     }
 
+    /** The config's sampler, steps and guidance, read from the checkpoint's metadata (the loaded model's when it is that file). */
+    @Override
+    public synchronized Optional<SamplingDefaults> defaults(Path checkpoint) {
+        Path file = checkpoint != null ? checkpoint : demoModel();
+        SismaConfig cfg;
+        if (loaded != null && loaded.file().equals(file)) {
+            cfg = loaded.model().config();
+        } else {
+            try (dev.sisma.engine.io.SafeTensorsFile f = Checkpoints.open(file)) {
+                cfg = Checkpoints.configOf(f);
+            }
+            if (cfg == null) {
+                throw new InputException(file + ": no model config in the metadata (key " + Checkpoints.CONFIG_KEY + ")");
+            }
+        }
+        return Optional.of(defaultsOf(cfg));
+    }
+
+    /** What {@link #generate} fills in where a request leaves sampler, steps or guidance open. */
+    public static SamplingDefaults defaultsOf(SismaConfig cfg) {
+        return new SamplingDefaults(cfg.sampler(), cfg.sampleSteps(), cfg.cfgScale());
+    }
+
     @Override
     public synchronized List<GeneratedImage> generate(GenerationRequest asked, Progress progress) {
         Backend backend = backend(asked.backend());
         Sisma model = model(asked.checkpoint(), backend);
         SismaConfig cfg = model.config();
-        GenerationRequest request = asked.withDefaults(cfg.sampler(), cfg.sampleSteps(), cfg.cfgScale());
+        GenerationRequest request = asked.withDefaults(defaultsOf(cfg));
         Sampler sampler = samplers.stream().filter(s -> s.name().equals(request.sampler())).findFirst()
                 .orElseThrow(() -> new InputException("unknown sampler '" + request.sampler() + "'; available: " + samplers()));
         return generate(model, sampler, request, progress);

@@ -23,6 +23,7 @@ import dev.sisma.api.cli.InputException;
 import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Progress;
+import dev.sisma.api.generate.SamplingDefaults;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.NoGrad;
@@ -124,6 +125,25 @@ class SismaGeneratorTest {
                 return true;
             }
         }));
+    }
+
+    /** The defaults a user interface shows are the ones a request that leaves them open runs with. */
+    @Test
+    void defaultsAreTheConfigsAndWhatARequestRunsWith() {
+        SismaGenerator g = generator();
+        SismaConfig demo = SismaConfig.named("demo");
+        SamplingDefaults d = g.defaults(null).orElseThrow();
+        assertEquals(new SamplingDefaults(demo.sampler(), demo.sampleSteps(), demo.cfgScale()), d);
+        assertEquals(SismaGenerator.defaultsOf(demo), d);
+        SismaConfig tiny = SismaConfig.named("demo").with("name", "tiny", "sample_steps", 3, "sampler", "euler", "cfg_scale", 1.25);
+        // the file's config, read without loading the weights
+        assertEquals(new SamplingDefaults("heun", demo.sampleSteps(), demo.cfgScale()), g.defaults(checkpoint).orElseThrow());
+        int[] total = new int[1];
+        g.generate(new GenerationRequest(mask(2), 1, 1, 0, null, Double.NaN, checkpoint, null), (done, t, sps) -> total[0] = t);
+        assertEquals(g.defaults(checkpoint).orElseThrow().steps(), total[0], "a request that leaves steps open runs the defaults' steps");
+        assertEquals(new SamplingDefaults("euler", 3, 1.25), SismaGenerator.defaultsOf(tiny));
+        InputException e = assertThrows(InputException.class, () -> g.defaults(dir.resolve("none.safetensors")));
+        assertTrue(e.getMessage().contains("none.safetensors"), e.getMessage());
     }
 
     @Test
