@@ -137,16 +137,16 @@ final class FaceJob {
         return sheet;
     }
 
-    /** "step 12/50  0.21 s/step  ETA 8 s", rewritten in place on a terminal, one line per tenth otherwise. */
+    /** "step 12/50  0.21 s/step  ETA 8 s": rewritten in place on a terminal, else one line per few seconds and the last. */
     static Progress progress(PrintStream err) {
-        boolean tty = System.console() != null;
+        return progress(dev.sisma.api.cli.ProgressLine.forStderr(err));
+    }
+
+    static Progress progress(dev.sisma.api.cli.ProgressLine line) {
         return (done, total, sps) -> {
-            String line = String.format("  step %d/%d  %.3f s/step  ETA %.0f s", done, total, sps, sps * (total - done));
-            if (tty) {
-                err.print("\r" + line + (done == total ? "\n" : ""));
-                err.flush();
-            } else if (done == total || done % Math.max(1, total / 10) == 0) {
-                err.println(line);
+            boolean last = done == total;
+            if (line.due(last)) {
+                line.print(String.format("  step %d/%d  %.3f s/step  ETA %.0f s", done, total, sps, sps * (total - done)), last);
             }
         };
     }
