@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -300,13 +301,23 @@ public final class ImageFiles {
     public static void writeAtomically(Path file, OutputWriter writer) throws IOException {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
-        Files.createDirectories(dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (FileSystemException e) {
+            throw new IOException(dir + ": cannot create the folder for " + abs.getFileName() + ": " + reason(e), e);
+        }
         // Not Files.createTempFile: that makes the file 0600; a plain CREATE_NEW keeps the user's umask.
         Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
         boolean done = false;
         try {
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE))) {
+            OutputStream raw;
+            try {
+                raw = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (FileSystemException e) {
+                // The temporary name means nothing to the user: say which folder refused and why.
+                throw new IOException(dir + ": cannot write " + abs.getFileName() + " in this folder: " + reason(e), e);
+            }
+            try (OutputStream out = new java.io.BufferedOutputStream(raw)) {
                 writer.write(out);
             }
             try {
@@ -320,6 +331,26 @@ public final class ImageFiles {
                 Files.deleteIfExists(tmp);
             }
         }
+    }
+
+    /** Why a file operation failed, in words ("permission denied"), without the paths the exception names. */
+    public static String reason(FileSystemException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file or folder";
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return "already exists";
+        }
+        if (e instanceof java.nio.file.NotDirectoryException) {
+            return "not a folder";
+        }
+        if (e.getReason() != null) {
+            return e.getReason();
+        }
+        return e.getClass().getSimpleName();
     }
 
     private static boolean startsWith(byte[] b, byte[] prefix) {

@@ -4,7 +4,7 @@
  * and conversions between images and the model's float CHW tensors in [-1, 1].
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.sisma.data.image;
 
 import org.osgi.annotation.bundle.Export;

@@ -46,7 +46,7 @@ public final class MasksCommand implements Command {
         return """
                 usage: sisma masks synth --count N --out DIR [--seed S] [--size PX] [--no-images]
                        sisma masks check FILE...
-                       sisma masks import COLOUR.png --out INDEX.png [--size PX]
+                       sisma masks import MASK.png --out INDEX.png [--size PX]
                        sisma masks render MASK.png --out COLOUR.png
                   synth   writes N procedural faces: DIR/labels/NNNNN.png (class-index masks, 8-bit grey,
                           values 0..18), DIR/images/NNNNN.png (the rendered face) and DIR/colour/NNNNN.png
@@ -55,7 +55,9 @@ public final class MasksCommand implements Command {
                   check   reads each mask (class-index or colour PNG) and prints its size and classes;
                           exit 2 on the first bad one.
                   import  converts a colour mask to a class-index PNG (nearest palette colour), reporting
-                          pixels far from every palette colour; --size resizes (nearest neighbour).
+                          pixels far from every palette colour; a part file <id>_<part>.png of the
+                          CelebAMask-HQ per-part layout imports its whole entry (the parts merged);
+                          --size resizes (nearest neighbour).
                   render  writes a mask in the CelebAMask-HQ display palette.""";
     }
 
@@ -149,10 +151,14 @@ public final class MasksCommand implements Command {
         Args a = Args.parse(argv, Set.of("--out", "--size"), Set.of());
         Path in = ctx.resolve(single(a, "import"));
         Path out = ctx.resolve(a.required("--out"));
-        ImportedMask m = MaskFiles.readColour(in);
+        // Any mask file: a colour mask (nearest palette colour), a class-index mask, or a part file
+        // of the per-part layout, which imports its whole entry.
+        ImportedMask m = MaskFiles.read(in);
         Mask mask = a.has("--size") ? MaskFiles.fit(m.mask(), size(a, 512)) : m.mask();
         MaskFiles.writeIndex(mask, out);
-        ctx.out().printf("wrote %s (%dx%d class-index mask)%n", out, mask.width(), mask.height());
+        String from = MaskFiles.partEntry(in).map(e -> ", CelebAMask-HQ entry " + e.id() + " merged from its part files")
+                .orElse(m.fromColour() ? ", from the colour mask" : "");
+        ctx.out().printf("wrote %s (%dx%d class-index mask%s)%n", out, mask.width(), mask.height(), from);
         if (m.farPixels() > 0) {
             long total = (long) m.mask().width() * m.mask().height();
             ctx.err().printf("warning: %s: %d of %d pixels (%.1f%%) were far from every palette colour and took the nearest%n",
@@ -179,8 +185,8 @@ public final class MasksCommand implements Command {
 
     private static int size(Args a, int fallback) {
         int size = a.getInt("--size", fallback);
-        if (size < 8 || size > MAX_SIZE) {
-            throw new UsageException("--size must be between 8 and " + MAX_SIZE + ", got " + size);
+        if (size < MaskFiles.MIN_SIZE || size > MAX_SIZE) {
+            throw new UsageException("--size must be between " + MaskFiles.MIN_SIZE + " and " + MAX_SIZE + ", got " + size);
         }
         return size;
     }

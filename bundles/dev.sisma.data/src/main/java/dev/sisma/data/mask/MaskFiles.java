@@ -6,6 +6,10 @@ import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.sisma.api.cli.InputException;
 import dev.sisma.api.mask.FaceClass;
@@ -17,22 +21,70 @@ import dev.sisma.data.image.ImageFiles;
  * 0..18 ({@link FaceClass}), as CelebAMask-HQ's {@code labels/} (512x512). Colour PNGs in the
  * CelebAMask-HQ palette are imported by nearest palette colour. The official per-part layout
  * ({@code CelebAMask-HQ-mask-anno/<k>/<id>_<part>.png}) is merged as the dataset's {@code g_mask.py}
- * does. Every read goes through {@link ImageFiles#read(Path)}; every error is an
- * {@link InputException} with one line naming the file and the problem.
+ * does; {@link #read(Path)} given one part file reads its whole entry. Every read goes through
+ * {@link ImageFiles#read(Path)}; every error is an {@link InputException} with one line naming the
+ * file and the problem. A mask file must be at least {@value #MIN_SIZE} pixels on each side, and a
+ * colour mask may have at most {@value #MAX_FAR_PERCENT}% of its pixels far from every palette
+ * colour (antialiased edges; a photo has most of its pixels far).
  */
 public final class MaskFiles {
     /** Ids per folder of the official per-part layout ({@code <k> = id / 2000}). */
     public static final int IDS_PER_PART_FOLDER = 2000;
+    /**
+     * Smallest width and height of a mask file. Below 16x16 a face's small parts (eyes, brows,
+     * lips) have no pixels left, and the model's 2x2 patches see almost nothing of the layout.
+     */
+    public static final int MIN_SIZE = 16;
+    /**
+     * Largest share, in percent, of a colour mask's pixels that may be far from every palette
+     * colour ({@link MaskColours#FAR_DISTANCE}). Antialiased or resized masks have a few such edge
+     * pixels; a photo or a mask in another palette has far more.
+     */
+    public static final int MAX_FAR_PERCENT = 5;
+
+    /** {@code <id>_<part>.png}: a file of the official per-part layout (when the part name is a class). */
+    private static final Pattern PART_FILE = Pattern.compile("(\\d+)_([a-z_]+)\\.png");
+
+    /** One entry of the per-part layout: the folder holding its part files and the image id. */
+    public record PartEntry(Path folder, int id) {
+    }
 
     private MaskFiles() {
     }
 
     /**
-     * Reads a mask in either format: an image whose pixels are all grey (r = g = b, or a grayscale
-     * PNG) is a class-index mask; any other is a colour mask in the CelebAMask-HQ palette.
+     * Reads a mask in any format: a part file {@code <id>_<part>.png} of the per-part layout gives
+     * its whole entry (the parts beside it merged, see {@link #readParts(Path, int)}); an image whose
+     * pixels are all grey (r = g = b, or a grayscale PNG) is a class-index mask; any other is a
+     * colour mask in the CelebAMask-HQ palette.
+     *
+     * @throws InputException naming the file and the problem: not an image, too small, class values
+     *         above 18, or a colour image with more than {@value #MAX_FAR_PERCENT}% of its pixels
+     *         far from every palette colour
      */
     public static ImportedMask read(Path file) {
+        Optional<PartEntry> entry = partEntry(file);
+        if (entry.isPresent()) {
+            return new ImportedMask(readEntry(entry.get()), false, 0);
+        }
         return fromImage(file, ImageFiles.read(file), true);
+    }
+
+    /**
+     * The per-part entry {@code file} belongs to, when its name is {@code <id>_<part>.png} with a
+     * {@link FaceClass#partName() part name} of CelebAMask-HQ (e.g. {@code 00001_hair.png}).
+     */
+    public static Optional<PartEntry> partEntry(Path file) {
+        Path name = file.getFileName();
+        if (name == null) {
+            return Optional.empty();
+        }
+        Matcher m = PART_FILE.matcher(name.toString());
+        if (!m.matches() || FaceClass.byPartName(m.group(2)) == null || m.group(1).length() > 9) {
+            return Optional.empty();
+        }
+        Path folder = file.toAbsolutePath().getParent();
+        return Optional.of(new PartEntry(folder, Integer.parseInt(m.group(1))));
     }
 
     /** {@link #read(Path)}, then {@link #fit(Mask, int) fitted} to {@code size x size}. */
@@ -46,12 +98,34 @@ public final class MaskFiles {
         return fromImage(file, ImageFiles.read(file), false).mask();
     }
 
-    /** Reads a colour mask, mapping every pixel to the nearest palette colour (grey pixels too). */
+    /**
+     * Reads a colour mask, mapping every pixel to the nearest palette colour (grey pixels too);
+     * refuses it as {@link #read(Path)} does when too small or too far from the palette.
+     */
     public static ImportedMask readColour(Path file) {
         BufferedImage img = ImageFiles.read(file);
+        checkSize(file, img.getWidth(), img.getHeight());
         int w = img.getWidth();
         int h = img.getHeight();
-        return MaskColours.fromRgb(w, h, img.getRGB(0, 0, w, h, null, 0, w));
+        return checkPalette(file, MaskColours.fromRgb(w, h, img.getRGB(0, 0, w, h, null, 0, w)));
+    }
+
+    private static void checkSize(Path file, int w, int h) {
+        if (w < MIN_SIZE || h < MIN_SIZE) {
+            throw new InputException(file + ": mask is " + w + "x" + h + " pixels; a mask needs at least " + MIN_SIZE
+                    + "x" + MIN_SIZE + " (smaller has no room for a face's eyes, brows and lips)");
+        }
+    }
+
+    private static ImportedMask checkPalette(Path file, ImportedMask m) {
+        long total = (long) m.mask().width() * m.mask().height();
+        if (m.farPixels() * 100 > total * MAX_FAR_PERCENT) {
+            double percent = 100.0 * m.farPixels() / total;
+            throw new InputException(file + ": " + String.format(Locale.ROOT, percent < 10 ? "%.1f" : "%.0f", percent)
+                    + "% of pixels are far from every CelebAMask-HQ palette colour (limit " + MAX_FAR_PERCENT
+                    + "%); not a colour mask (a photo, or another palette?)");
+        }
+        return m;
     }
 
     /**
@@ -80,11 +154,13 @@ public final class MaskFiles {
 
     /**
      * The mask of a decoded image. Grey images give class indices directly; values above 18 are an
-     * error that says how many pixels have them.
+     * error that says how many pixels have them. Too small an image, or a colour image too far from
+     * the palette, is refused (see the class comment).
      */
     public static ImportedMask fromImage(Path file, BufferedImage img, boolean allowColour) {
         int w = img.getWidth();
         int h = img.getHeight();
+        checkSize(file, w, h);
         int[] values;
         boolean grey = !(img.getColorModel() instanceof IndexColorModel) && img.getColorModel().getNumColorComponents() == 1;
         if (grey) {
@@ -105,7 +181,7 @@ public final class MaskFiles {
                     throw new InputException(file + ": is a colour image, not a class-index mask (8-bit grey, values 0.."
                             + (FaceClass.COUNT - 1) + ")");
                 }
-                return MaskColours.fromRgb(w, h, rgb);
+                return checkPalette(file, MaskColours.fromRgb(w, h, rgb));
             }
             values = rgb;
             for (int i = 0; i < values.length; i++) {
@@ -152,8 +228,7 @@ public final class MaskFiles {
 
     /** The part file of class {@code c} for image {@code id} under an official {@code CelebAMask-HQ-mask-anno} folder. */
     public static Path partFile(Path annoRoot, int id, FaceClass c) {
-        return annoRoot.resolve(Integer.toString(id / IDS_PER_PART_FOLDER))
-                .resolve(String.format("%05d_%s.png", id, c.partName()));
+        return annoRoot.resolve(Integer.toString(id / IDS_PER_PART_FOLDER)).resolve(partFileName(id, c));
     }
 
     /**
@@ -164,6 +239,16 @@ public final class MaskFiles {
      * @throws InputException if no part file exists, a part file is bad, or the parts differ in size
      */
     public static Mask readParts(Path annoRoot, int id) {
+        return readEntry(new PartEntry(annoRoot.resolve(Integer.toString(id / IDS_PER_PART_FOLDER)), id));
+    }
+
+    /**
+     * Merges the part files {@code <id>_<part>.png} of one entry found in {@code entry.folder()},
+     * as {@link #readParts(Path, int)} does.
+     *
+     * @throws InputException if no part file exists, a part file is bad, or the parts differ in size
+     */
+    public static Mask readEntry(PartEntry entry) {
         byte[] classes = null;
         int w = 0;
         int h = 0;
@@ -172,7 +257,7 @@ public final class MaskFiles {
             if (c == FaceClass.BACKGROUND) {
                 continue;
             }
-            Path f = partFile(annoRoot, id, c);
+            Path f = entry.folder().resolve(partFileName(entry.id(), c));
             if (!Files.exists(f)) {
                 continue;
             }
@@ -180,6 +265,7 @@ public final class MaskFiles {
             if (classes == null) {
                 w = img.getWidth();
                 h = img.getHeight();
+                checkSize(f, w, h);
                 classes = new byte[w * h];
                 first = f;
             } else if (img.getWidth() != w || img.getHeight() != h) {
@@ -195,10 +281,14 @@ public final class MaskFiles {
             }
         }
         if (classes == null) {
-            throw new InputException(annoRoot.resolve(Integer.toString(id / IDS_PER_PART_FOLDER)) + ": no part files "
-                    + String.format("%05d_<part>.png", id) + " for image " + id);
+            throw new InputException(entry.folder() + ": no part files "
+                    + String.format("%05d_<part>.png", entry.id()) + " for image " + entry.id());
         }
         return new Mask(w, h, classes);
+    }
+
+    private static String partFileName(int id, FaceClass c) {
+        return String.format("%05d_%s.png", id, c.partName());
     }
 
     private static int[] channel0(BufferedImage img) {

@@ -18,7 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.InputException;
 import dev.sisma.api.cli.UsageException;
+import dev.sisma.api.mask.FaceClass;
 import dev.sisma.api.mask.Mask;
+import dev.sisma.data.TestData;
 import dev.sisma.data.dataset.CelebAMaskHq;
 import dev.sisma.data.dataset.Split;
 import dev.sisma.data.image.ImageFiles;
@@ -86,12 +88,31 @@ class MasksCommandTest {
         assertEquals(0, run("render", "i.png", "--out", "r.png"));
         assertEquals(MaskFiles.fit(m, 32), MaskFiles.readColour(tmp.resolve("r.png")).mask());
 
-        BufferedImage grey = new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB);
-        grey.setRGB(0, 0, 0x808080);
-        grey.setRGB(1, 0, 0xCC0000);
-        ImageFiles.writePng(grey, tmp.resolve("odd.png"));
+        // 8 of 400 pixels (2%) far from the palette: under the limit, imported with a warning.
+        BufferedImage few = new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < 400; i++) {
+            few.setRGB(i % 20, i / 20, i < 8 ? 0x808080 : 0xCC0000);
+        }
+        ImageFiles.writePng(few, tmp.resolve("odd.png"));
         assertEquals(0, run("import", "odd.png", "--out", "odd-i.png"));
-        assertTrue(err.toString().contains("1 of 2 pixels (50.0%) were far"), err.toString());
+        assertTrue(err.toString().contains("8 of 400 pixels (2.0%) were far"), err.toString());
+    }
+
+    @Test
+    void importOfAPartFileImportsItsWholeEntry() throws Exception {
+        Path part = TestData.mini().resolve("CelebAMask-HQ-mask-anno/0/00001_hair.png");
+        assertEquals(0, run("import", part.toString(), "--out", "entry.png"));
+        Mask imported = MaskFiles.readIndex(tmp.resolve("entry.png"));
+        assertEquals(MaskFiles.readIndex(TestData.mini().resolve("labels/1.png")), imported,
+                "the merged entry, as labels/1.png holds it");
+        assertTrue(out.toString().contains("entry 1 merged from its part files"), out.toString());
+        int hair = 0;
+        int brow = 0;
+        for (byte b : imported.copyOfClasses()) {
+            hair += b == FaceClass.HAIR.index() ? 1 : 0;
+            brow += b == FaceClass.R_BROW.index() ? 1 : 0;
+        }
+        assertTrue(hair > 10 * brow, "hair stays hair: " + hair + " hair, " + brow + " r_brow pixels");
     }
 
     @Test
