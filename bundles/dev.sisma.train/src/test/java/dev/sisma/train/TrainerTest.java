@@ -19,6 +19,7 @@ import dev.sisma.engine.nn.Parameter;
 import dev.sisma.train.checkpoint.Checkpoint;
 import dev.sisma.train.internal.TrainSettings;
 import dev.sisma.train.internal.Trainer;
+import dev.sisma.train.internal.TrainingTask;
 import dev.sisma.train.optim.AdamWSettings;
 
 class TrainerTest {
@@ -84,6 +85,100 @@ class TrainerTest {
         assertTrue(out.contains("step 2/12"), out);
         assertTrue(out.contains("it/s") && out.contains("ETA"), out);
         assertFalse(out.contains("\r"), "plain lines when not a terminal");
+    }
+
+    /** A task whose every step takes {@code minutes} on the given clock. */
+    private static TrainingTask timed(TinyTask t, long[] clock, double minutes) {
+        return new TrainingTask() {
+            @Override public Map<String, Parameter> parameters() { return t.parameters(); }
+            @Override public Map<String, Parameter> emaParameters() { return t.emaParameters(); }
+            @Override public String configJson() { return t.configJson(); }
+            @Override public dev.sisma.engine.Tensor loss(long step, long seed, int batch) {
+                clock[0] += Math.round(minutes * 60e9);
+                return t.loss(step, seed, batch);
+            }
+        };
+    }
+
+    /** With 4 minutes a step and a checkpoint at least every 10 minutes, the steps-based ones (every 1000) never come. */
+    @Test
+    void checkpointsAtLeastEveryNMinutes() throws Exception {
+        long[] clock = {0};
+        Path dir = tmp.resolve("timed");
+        Path ckpt = dir.resolve(Trainer.CHECKPOINT);
+        java.util.TreeSet<Long> seen = new java.util.TreeSet<>();
+        Trainer.Result r = new Trainer(timed(new TinyTask(new RefBackend()), clock, 4), settings(8, 1000).withCheckpointMinutes(10),
+                dir, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false)
+                .clock(() -> clock[0])
+                .stopWhen(() -> {
+                    // polled after each step, before that step's checkpoint: what is on disk so far
+                    if (Files.exists(ckpt)) {
+                        seen.add(Checkpoint.readHeader(ckpt).step());
+                    }
+                    return false;
+                })
+                .run(false);
+        assertFalse(r.stopped());
+        assertEquals(List.of(3L, 6L), List.copyOf(seen), "12 and 24 minutes in");
+        assertEquals(8, Checkpoint.readHeader(ckpt).step(), "and at the end");
+        assertEquals(10.0, TrainSettings.fromMetadata(Checkpoint.readHeader(ckpt).metadata(), "x").checkpointMinutes());
+
+        // 0 turns them off
+        seen.clear();
+        clock[0] = 0;
+        new Trainer(timed(new TinyTask(new RefBackend()), clock, 4), settings(8, 1000).withCheckpointMinutes(0),
+                tmp.resolve("untimed"), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false)
+                .clock(() -> clock[0])
+                .stopWhen(() -> {
+                    seen.add(Files.exists(tmp.resolve("untimed").resolve(Trainer.CHECKPOINT)) ? 1L : 0L);
+                    return false;
+                })
+                .run(false);
+        assertEquals(java.util.Set.of(0L), seen);
+    }
+
+    /** A stop request (SIGTERM, Ctrl-C) ends the run at a step boundary with a checkpoint that resumes exactly. */
+    @Test
+    void aStoppedRunLeavesACheckpointThatResumesExactly() throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TinyTask straight = new TinyTask(new RefBackend());
+        train(straight, settings(12, 1000), tmp.resolve("straight"), false, log);
+
+        TinyTask first = new TinyTask(new RefBackend());
+        int[] polls = {0};
+        Trainer.Result stopped = new Trainer(first, settings(12, 1000), tmp.resolve("stopped"),
+                new PrintStream(log, true, StandardCharsets.UTF_8), false)
+                .stopWhen(() -> ++polls[0] >= 5)
+                .run(false);
+        assertTrue(stopped.stopped());
+        assertEquals(5, stopped.endStep());
+        assertEquals(5, Checkpoint.readHeader(tmp.resolve("stopped").resolve(Trainer.CHECKPOINT)).step());
+        assertFalse(Files.exists(tmp.resolve("stopped").resolve(Trainer.EMA_WEIGHTS)), "the run did not end");
+        try (var files = Files.list(tmp.resolve("stopped"))) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().contains(".tmp")), "no temp files left");
+        }
+
+        TinyTask second = new TinyTask(new RefBackend());
+        Trainer.Result r = train(second, settings(12, 1000), tmp.resolve("stopped"), true, log);
+        assertEquals(5, r.startStep());
+        assertFalse(r.stopped());
+        assertBitIdentical(straight.parameters(), second.parameters(), "weights");
+        assertBitIdentical(straight.emaParameters(), second.emaParameters(), "ema");
+        assertEquals(12, Files.readAllLines(tmp.resolve("stopped").resolve(Trainer.METRICS)).size());
+    }
+
+    /** Off a terminal the progress comes as whole lines a few seconds apart, and the last one. */
+    @Test
+    void progressOffATerminalIsOneLinePerFewSeconds() throws Exception {
+        long[] clock = {0};
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        // a second a step, a log point every 2 steps, 40 steps: lines at 2, then 5 s apart, and 40
+        new Trainer(timed(new TinyTask(new RefBackend()), clock, 1 / 60.0), settings(40, 1000), tmp.resolve("p"),
+                new PrintStream(log, true, StandardCharsets.UTF_8), false).clock(() -> clock[0]).run(false);
+        List<String> steps = log.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("step "))
+                .map(l -> l.substring(0, l.indexOf(' ', 5))).toList();
+        assertEquals(List.of("step 2/40", "step 8/40", "step 14/40", "step 20/40", "step 26/40", "step 32/40", "step 38/40",
+                "step 40/40"), steps);
     }
 
     /** Every device buffer a run makes is freed: after 5 or 60 steps only the two models' parameters remain. */

@@ -3,6 +3,7 @@ package dev.sisma.train.internal;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +18,7 @@ import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.InputException;
+import dev.sisma.api.cli.ProgressLine;
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.data.dataset.Dataset;
@@ -34,9 +36,11 @@ import dev.sisma.train.optim.AdamWSettings;
 @Component(service = Command.class)
 public final class TrainCommand implements Command {
     static final Set<String> VALUED = Set.of("--config", "--data", "--out", "--steps", "--batch", "--lr", "--seed", "--backend",
-            "--checkpoint-every", "--sample-every", "--log-every", "--warmup", "--weight-decay", "--clip", "--ema",
+            "--checkpoint-every", "--checkpoint-minutes", "--sample-every", "--log-every", "--warmup", "--weight-decay", "--clip", "--ema",
             "--data-count");
     static final Set<String> FLAGS = Set.of("--resume", "--no-ema-warmup");
+    /** How long a SIGTERM or Ctrl-C waits for the current step and its checkpoint. */
+    static final Duration STOP_WAIT = Duration.ofMinutes(5);
     /** Validation grid: this many held-out masks, this many samples each. */
     static final int GRID_MASKS = 4, GRID_SAMPLES = 4;
 
@@ -64,7 +68,7 @@ public final class TrainCommand implements Command {
         return """
                 usage: sisma train --config NAME|FILE --data synthetic|PATH --out RUN_DIR [--resume]
                                    [--steps N] [--batch B] [--lr X] [--seed S] [--backend NAME]
-                                   [--checkpoint-every N] [--sample-every N] [--log-every N]
+                                   [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
                                    [--warmup N] [--weight-decay X] [--clip X] [--ema X] [--no-ema-warmup]
                                    [--data-count N]
                   Trains with rectified-flow matching (logit-normal t, AdamW, global-norm clipping, EMA).
@@ -77,7 +81,9 @@ public final class TrainCommand implements Command {
                   --steps        total optimizer steps (default 150000)    --batch    samples per step (8)
                   --lr           peak learning rate (1e-4; the paper prints 4e-3)
                   --seed         root of every random number (0)           --backend  compute backend
-                  --checkpoint-every N (1000)   --sample-every N (1000; 0: only at the end)   --log-every N (10)
+                  --checkpoint-every N (1000)   --checkpoint-minutes M  also at least every M minutes (10; 0: off)
+                  --sample-every N (1000; 0: only at the end)   --log-every N (10)
+                  SIGTERM or Ctrl-C finishes the current step, writes a checkpoint and exits: --resume goes on.
                   --warmup N     linear warm-up steps (0)   --weight-decay X (0)   --clip X  max grad norm (1.0; 0: off)
                   --ema X        EMA decay (0.9999)   --no-ema-warmup  use the decay from step 1
                   --data-count N number of synthetic samples (synthetic data only)""";
@@ -140,7 +146,7 @@ public final class TrainCommand implements Command {
         Sampler sampler = Samplers.byName(config.sampler()).orElseThrow(() -> new InputException(
                 "config " + config.name() + ": field sampler: unknown sampler '" + config.sampler() + "' (known: "
                         + String.join(", ", Samplers.names()) + ")"));
-        boolean tty = System.console() != null && System.console().isTerminal();
+        boolean tty = ProgressLine.isTerminal(ProgressLine.STDOUT_TERMINAL);
         TrainSettings s = settings;
         try (SismaTask task = new SismaTask(config, backend, train, grid, GRID_SAMPLES, sampler, config.sampleSteps())) {
             Map<String, String> md = new java.util.LinkedHashMap<>();
@@ -148,11 +154,21 @@ public final class TrainCommand implements Command {
             if (dataCount != null) {
                 md.put("train.data_count", dataCount);
             }
-            Trainer trainer = new Trainer(task, s, out, o, tty, md);
-            Trainer.Result r = trainer.run(resume);
-            o.printf(Locale.ROOT, "done: steps %d..%d in %s, final loss %.4f (smoothed %.4f); EMA weights in %s%n",
-                    r.startStep() + 1, r.endStep(), Trainer.duration(Math.round(r.seconds())), r.lastLoss(), r.smoothedLoss(),
-                    out.resolve(Trainer.EMA_WEIGHTS));
+            try (StopOnSignal stop = StopOnSignal.install(ctx.err(), STOP_WAIT, tty)) {
+                Trainer trainer = new Trainer(task, s, out, o, tty, md).stopWhen(stop);
+                Trainer.Result r = trainer.run(resume);
+                if (r.stopped()) {
+                    o.printf(Locale.ROOT, "stopped: steps %d..%d in %s, loss %.4f (smoothed %.4f); checkpoint %s at step %d;"
+                                    + " continue with: sisma train --resume --out %s%n",
+                            r.startStep() + 1, r.endStep(), Trainer.duration(Math.round(r.seconds())), r.lastLoss(),
+                            r.smoothedLoss(), out.resolve(Trainer.CHECKPOINT), r.endStep(), out);
+                    o.flush();
+                    return 130;
+                }
+                o.printf(Locale.ROOT, "done: steps %d..%d in %s, final loss %.4f (smoothed %.4f); EMA weights in %s%n",
+                        r.startStep() + 1, r.endStep(), Trainer.duration(Math.round(r.seconds())), r.lastLoss(), r.smoothedLoss(),
+                        out.resolve(Trainer.EMA_WEIGHTS));
+            }
         }
         return 0;
     }
@@ -162,6 +178,7 @@ public final class TrainCommand implements Command {
         try {
             if (a.has("--steps")) s = s.withSteps(a.getLong("--steps", 0));
             if (a.has("--checkpoint-every")) s = s.withCheckpointEvery(a.getLong("--checkpoint-every", 0));
+            if (a.has("--checkpoint-minutes")) s = s.withCheckpointMinutes(a.getDouble("--checkpoint-minutes", 0));
             if (a.has("--sample-every")) s = s.withSampleEvery(a.getLong("--sample-every", 0));
             if (a.has("--log-every")) s = s.withLogEvery(a.getLong("--log-every", 0));
             if (resume) {

@@ -12,10 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.sisma.api.cli.InputException;
+import dev.sisma.api.cli.ProgressLine;
 import dev.sisma.engine.Scope;
 import dev.sisma.engine.Tensor;
 import dev.sisma.train.checkpoint.Checkpoint;
@@ -31,6 +34,10 @@ import dev.sisma.train.optim.WeightDecayRule;
  * {@value #EMA_WEIGHTS} (EMA weights under the model's names, written at the end),
  * {@value #METRICS}, {@value #LOSS_PNG}, {@code samples/step-NNNNNNN.png}.
  *
+ * <p>Checkpoints come every {@code checkpointEvery} steps, at least every {@code checkpointMinutes}
+ * minutes, at the end, and when {@link #stopWhen the stop request} says so at a step boundary (then
+ * the run ends there; {@code --resume} continues it exactly).
+ *
  * <p>Steady state allocates nothing that outlives a step: each step's tensors live in one
  * {@link Scope}, the optimizer and EMA work in buffers made once, the loss history is bounded
  * ({@link LossSeries}).
@@ -42,7 +49,8 @@ public final class Trainer {
     public static final String LOSS_PNG = "loss.png";
 
     /** The outcome of {@link #run}. */
-    public record Result(long startStep, long endStep, double lastLoss, double smoothedLoss, double seconds) {}
+    /** The outcome of {@link #run}; {@code stopped}: the stop request ended it at {@code endStep}, before the total. */
+    public record Result(long startStep, long endStep, double lastLoss, double smoothedLoss, double seconds, boolean stopped) {}
 
     private final TrainingTask task;
     private final TrainSettings settings;
@@ -50,6 +58,8 @@ public final class Trainer {
     private final PrintStream out;
     private final boolean tty;
     private final Map<String, String> metadata;
+    private LongSupplier clock = System::nanoTime;
+    private BooleanSupplier stopRequested = () -> false;
 
     public Trainer(TrainingTask task, TrainSettings settings, Path runDir, PrintStream out, boolean tty) {
         this(task, settings, runDir, out, tty, Map.of());
@@ -65,6 +75,21 @@ public final class Trainer {
         this.runDir = runDir;
         this.out = out;
         this.tty = tty;
+    }
+
+    /** The monotonic clock (nanoseconds) for time-based checkpoints, progress lines and rates; tests pass their own. */
+    public Trainer clock(LongSupplier nanoTime) {
+        this.clock = nanoTime;
+        return this;
+    }
+
+    /**
+     * Polled after every step: true writes a checkpoint at that step and ends the run there (a
+     * SIGTERM or Ctrl-C; see {@link StopOnSignal}).
+     */
+    public Trainer stopWhen(BooleanSupplier request) {
+        this.stopRequested = request;
+        return this;
     }
 
     /** Trains from scratch, or with {@code resume} from the run folder's checkpoint, up to {@code settings.steps()}. */
@@ -100,7 +125,9 @@ public final class Trainer {
 
     private Result loop(AdamW optim, Ema ema, long start, LossSeries series, Path metricsFile) throws IOException {
         long total = settings.steps();
-        long t0 = System.nanoTime(), lastLogTime = t0;
+        long t0 = clock.getAsLong(), lastLogTime = t0, lastCheckpointTime = t0;
+        long checkpointNanos = Math.round(settings.checkpointMinutes() * 60e9);
+        ProgressLine progressLine = new ProgressLine(out, tty, ProgressLine.DEFAULT_INTERVAL, clock);
         long lastLogStep = start;
         double lastLoss = Double.NaN, smoothed = Double.NaN, intervalLoss = 0;
         int intervalCount = 0;
@@ -126,27 +153,38 @@ public final class Trainer {
                 intervalLoss += loss;
                 intervalCount++;
                 series.add(step, loss);
-                long now = System.nanoTime();
-                double itPerS = (step - start) / ((now - t0) / 1e9);
+                long now = clock.getAsLong();
+                double itPerS = (step - start) / Math.max(1e-9, (now - t0) / 1e9);
                 metrics.write(String.format(Locale.ROOT,
                         "{\"step\":%d,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"it_per_s\":%.4g,\"time_s\":%.3f}%n",
                         step, loss, r.lr(), r.gradNorm(), itPerS, (now - t0) / 1e9));
                 boolean last = step == total;
-                if (step % settings.logEvery() == 0 || last) {
+                boolean stop = !last && stopRequested.getAsBoolean();
+                if (step % settings.logEvery() == 0 || last || stop) {
                     metrics.flush();
-                    double rate = (step - lastLogStep) / Math.max(1e-9, (now - lastLogTime) / 1e9);
-                    progress(step, total, intervalLoss / intervalCount, smoothed, r, rate, itPerS, last);
-                    lastLogStep = step;
-                    lastLogTime = now;
-                    intervalLoss = 0;
-                    intervalCount = 0;
+                    if (progressLine.due(last)) {
+                        double rate = (step - lastLogStep) / Math.max(1e-9, (now - lastLogTime) / 1e9);
+                        progressLine.print(progress(step, total, intervalLoss / intervalCount, smoothed, r, rate, itPerS), last);
+                        lastLogStep = step;
+                        lastLogTime = now;
+                        intervalLoss = 0;
+                        intervalCount = 0;
+                    }
                 }
-                if (step % settings.checkpointEvery() == 0 || last) {
+                boolean timed = checkpointNanos > 0 && now - lastCheckpointTime >= checkpointNanos;
+                boolean checkpoint = step % settings.checkpointEvery() == 0 || last || timed || stop;
+                if (checkpoint) {
                     metrics.flush();
                     Checkpoint.save(runDir.resolve(CHECKPOINT), task.parameters(), ema, optim, step, settings.seed(),
                             task.configJson(), metadata);
+                    lastCheckpointTime = clock.getAsLong();
                 }
-                if (step % plotEvery == 0 || step % settings.checkpointEvery() == 0 || last) {
+                if (stop) {
+                    progressLine.finish();
+                    LossPlot.write(series, "flow-matching loss, " + runDir.getFileName(), runDir.resolve(LOSS_PNG));
+                    return new Result(start, step, lastLoss, smoothed, (clock.getAsLong() - t0) / 1e9, true);
+                }
+                if (step % plotEvery == 0 || checkpoint) {
                     LossPlot.write(series, "flow-matching loss, " + runDir.getFileName(), runDir.resolve(LOSS_PNG));
                 }
                 if ((settings.sampleEvery() > 0 && step % settings.sampleEvery() == 0) || last) {
@@ -159,21 +197,15 @@ public final class Trainer {
                     Map.of("format", "sisma-weights", Checkpoint.KEY_CONFIG, task.configJson(), "step", Long.toString(total),
                             "source", "EMA weights of " + runDir.resolve(CHECKPOINT).getFileName()));
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        return new Result(start, Math.max(start, total), lastLoss, smoothed, secs);
+        double secs = (clock.getAsLong() - t0) / 1e9;
+        return new Result(start, Math.max(start, total), lastLoss, smoothed, secs, false);
     }
 
-    private void progress(long step, long total, double loss, double smoothed, AdamW.StepResult r, double rate,
-                          double avgRate, boolean last) {
+    private static String progress(long step, long total, double loss, double smoothed, AdamW.StepResult r, double rate,
+                                   double avgRate) {
         long eta = avgRate > 0 ? Math.round((total - step) / avgRate) : 0;
-        String line = String.format(Locale.ROOT, "step %d/%d  loss %.4f (smoothed %.4f)  lr %.2e  |g| %.3f%s  %.2f it/s  ETA %s",
+        return String.format(Locale.ROOT, "step %d/%d  loss %.4f (smoothed %.4f)  lr %.2e  |g| %.3f%s  %.2f it/s  ETA %s",
                 step, total, loss, smoothed, r.lr(), r.gradNorm(), r.clipped() ? " (clipped)" : "", rate, duration(eta));
-        if (tty) {
-            out.print("\r" + line + "\u001b[K" + (last ? "\n" : ""));
-        } else {
-            out.println(line);
-        }
-        out.flush();
     }
 
     static String duration(long s) {
