@@ -24,7 +24,10 @@ public final class ModelBenchmark {
     private ModelBenchmark() {
     }
 
-    /** One measurement; times in seconds (median of the timed repetitions). ops: every backend op's time, largest first. */
+    /**
+     * One measurement; step times in seconds (median of the timed repetitions). ops: every backend
+     * op's time per step (see {@link OpTime}), largest first.
+     */
     public record Result(String config, String blockType, int tokens, long parameters, int batch,
             double denoiseSeconds, double trainSeconds, double gemmShare, double scanShare, double otherShare, List<OpTime> ops) {
         /** Without the per-op times (the 1.0 form). */
@@ -33,11 +36,20 @@ public final class ModelBenchmark {
             this(config, blockType, tokens, parameters, batch, denoiseSeconds, trainSeconds, gemmShare, scanShare, otherShare, List.of());
         }
 
-        /** The {@code top} largest ops, one line each: time over all timed repetitions and share of the backend time. */
+        /**
+         * The {@code top} largest ops under a heading line, one line each: seconds per step (per
+         * denoising step plus training step when the training step ran; the mean over the timed
+         * repetitions, so the column adds up to at most the steps' time) and share of the backend time.
+         */
         public String opsTable(int top) {
-            StringBuilder sb = new StringBuilder();
+            if (top <= 0 || ops.isEmpty()) {
+                return "";
+            }
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "    %-34s %8s  %6s%n",
+                    Double.isNaN(trainSeconds) ? "backend op (per denoising step)" : "backend op (per denoise + train step)",
+                    "seconds", "share"));
             for (OpTime o : ops.subList(0, Math.min(top, ops.size())))
-                sb.append(String.format(Locale.ROOT, "    %-34s %8.3f s  %5.1f%%%n", o.op(), o.seconds(), 100 * o.share()));
+                sb.append(String.format(Locale.ROOT, "    %-34s %8.4f s %5.1f%%%n", o.op(), o.seconds(), 100 * o.share()));
             return sb.toString();
         }
 
@@ -108,7 +120,7 @@ public final class ModelBenchmark {
             double total = timing.gemm + timing.scan + timing.other;
             return new Result(cfg.name(), cfg.blockType().name().toLowerCase(Locale.ROOT), tokens, model.parameterCount(), batch,
                     median(denoise), train ? median(trainTimes) : Double.NaN, timing.gemm / total, timing.scan / total, timing.other / total,
-                    timing.ops());
+                    timing.ops(reps));
         }
     }
 
@@ -143,8 +155,9 @@ public final class ModelBenchmark {
     }
 
     /**
-     * A backend op's wall time over the timed repetitions and its share of all backend time. op is
-     * the Backend method, with the operation for unary, binary and reduce ("unary GELU_TANH").
+     * A backend op's wall time per step (the mean over the timed repetitions of one denoising step,
+     * plus one training step when it ran) and its share of all backend time. op is the Backend
+     * method, with the operation for unary, binary and reduce ("unary GELU_TANH").
      */
     public record OpTime(String op, double seconds, double share) {}
 
@@ -158,10 +171,11 @@ public final class ModelBenchmark {
             perOp.clear();
         }
 
-        List<OpTime> ops() {
+        /** Per op: the time summed over {@code reps} repetitions, divided by {@code reps}. */
+        List<OpTime> ops(int reps) {
             double total = gemm + scan + other;
             return perOp.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                    .map(e -> new OpTime(e.getKey(), e.getValue(), e.getValue() / total)).toList();
+                    .map(e -> new OpTime(e.getKey(), e.getValue() / reps, e.getValue() / total)).toList();
         }
 
         Backend wrap(Backend b) {

@@ -23,9 +23,23 @@ class ModelBenchmarkTest {
             for (int i = 1; i < r.ops().size(); i++) assertTrue(r.ops().get(i - 1).seconds() >= r.ops().get(i).seconds());
             assertEquals(r.gemmShare(), r.ops().stream().filter(o -> o.op().equals("gemm")).findFirst().orElseThrow().share(), 1e-9);
             assertTrue(r.ops().stream().anyMatch(o -> o.op().startsWith("unary ")), "unary ops carry their operation: " + r.ops());
-            assertEquals(3, r.opsTable(3).lines().count());
+            assertEquals(1 + 3, r.opsTable(3).lines().count(), "a heading and three ops");
+            assertTrue(r.opsTable(3).lines().findFirst().orElseThrow().contains("per denoise + train step"), r.opsTable(3));
             ModelBenchmark.Result a = ModelBenchmark.run(tiny.with("block_type", "attention"), 16, 1, 0, 1, be);
             assertEquals(0.0, a.scanShare());
+        }
+    }
+
+    @Test
+    void opTimesArePerStepSoTheyAddUpToAtMostTheStepTimes() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            // Four timed repetitions: summed over them, the op times would be about 4x the steps' time.
+            ModelBenchmark.Result r = ModelBenchmark.run(ModelBehaviourTest.tiny(), 16, 1, 1, 4, be);
+            double ops = r.ops().stream().mapToDouble(ModelBenchmark.OpTime::seconds).sum();
+            double step = r.denoiseSeconds() + r.trainSeconds();
+            // Per step the backend time is part of the step's time; 2x leaves room for the median
+            // of the steps being below their mean on a busy machine.
+            assertTrue(ops > 0 && ops <= 2 * step, "ops " + ops + " s per step, denoise + train " + step + " s");
         }
     }
 
