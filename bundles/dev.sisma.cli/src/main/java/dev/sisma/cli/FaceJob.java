@@ -28,6 +28,7 @@ import dev.sisma.data.mask.MaskFiles;
 final class FaceJob {
     static final Set<String> OPTIONS = Set.of("--samples", "--seed", "--steps", "--sampler", "--cfg", "--checkpoint",
             "--backend", "--out");
+    /** The option lines of both usages, indented like the lines before them. */
     static final String OPTIONS_USAGE = """
               --samples N       images per mask (default 4; seeds S, S+1, ...)
               --seed S          first seed (default: a random one, printed)
@@ -36,7 +37,8 @@ final class FaceJob {
               --cfg X           classifier-free guidance scale, 1 = none (default: the model's)
               --checkpoint FILE model weights (safetensors); default: the bundled demo model
               --backend NAME    compute backend (see sisma info); default: the one in use
-              --out DIR         where the PNGs go""";
+              --out DIR         where the PNGs go (made if missing; checked before any sampling)\
+            """;
     /** Sheet tiles are scaled up (nearest) to at least this many pixels, so small models stay visible. */
     static final int MIN_TILE = 256;
 
@@ -70,12 +72,29 @@ final class FaceJob {
         }
     }
 
+    /**
+     * Reads a mask file (index, colour, or a part file of the per-part layout, which gives its whole
+     * entry), refusing a bad one with one line that names the file; nothing is written.
+     */
+    static ImportedMask readMask(Path maskFile) {
+        return MaskFiles.read(maskFile);
+    }
+
+    /** Checks the output folder (made if missing); call after the masks are read, before any model work. */
+    void prepareOutput() {
+        OutputFolder.prepare(out);
+    }
+
     /** Generates the samples of one mask file and writes them with their sheet; returns the files written. */
     List<Path> run(Generator generator, Path maskFile, CommandContext ctx) throws IOException {
+        return run(generator, maskFile, readMask(maskFile), ctx);
+    }
+
+    /** As {@link #run(Generator, Path, CommandContext)} with the mask already read from {@code maskFile}. */
+    List<Path> run(Generator generator, Path maskFile, ImportedMask imported, CommandContext ctx) throws IOException {
         if (sampler != null && !generator.samplers().contains(sampler)) {
             throw new dev.sisma.api.cli.UsageException("unknown sampler '" + sampler + "'; available: " + generator.samplers());
         }
-        ImportedMask imported = MaskFiles.read(maskFile);
         if (imported.fromColour() && imported.farPixels() > 0) {
             ctx.err().printf("sisma: %s: %d pixels are far from every palette colour; mapped to the nearest class%n",
                     maskFile, imported.farPixels());
@@ -101,7 +120,12 @@ final class FaceJob {
         return written;
     }
 
+    /** The name the outputs take: the file name without extension, or the entry id for a part file. */
     static String baseName(Path file) {
+        var entry = MaskFiles.partEntry(file);
+        if (entry.isPresent()) {
+            return String.format("%05d", entry.get().id());
+        }
         String n = file.getFileName().toString();
         int dot = n.lastIndexOf('.');
         return dot > 0 ? n.substring(0, dot) : n;

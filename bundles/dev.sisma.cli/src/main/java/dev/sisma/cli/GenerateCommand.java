@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.Component;
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
+import dev.sisma.data.mask.ImportedMask;
 
 /** {@code sisma generate}: one mask in, faces out. */
 @Component(service = Command.class)
@@ -21,14 +22,15 @@ public final class GenerateCommand extends GeneratorCommand {
 
     @Override
     public String summary() {
-        return "paint faces that follow a mask (index or colour PNG)";
+        return "paint faces that follow a mask (index, colour or CelebAMask-HQ part PNG)";
     }
 
     @Override
     public String usage() {
         return "usage: sisma generate --mask FILE --out DIR [options]\n"
                 + "  Writes <mask>-s<seed>.png for each sample and <mask>-sheet.png (mask | samples).\n"
-                + "  --mask FILE       class-index PNG (values 0..18) or colour PNG in the CelebAMask-HQ palette\n"
+                + "  --mask FILE       class-index PNG (values 0..18), colour PNG in the CelebAMask-HQ palette, or a\n"
+                + "                    part file <id>_<part>.png of CelebAMask-HQ-mask-anno (its whole entry, merged)\n"
                 + FaceJob.OPTIONS_USAGE;
     }
 
@@ -39,7 +41,10 @@ public final class GenerateCommand extends GeneratorCommand {
         Args a = Args.parse(args, options, Set.of());
         Path mask = ctx.resolve(a.required("--mask"));
         FaceJob job = new FaceJob(a, ctx);
-        job.run(generator(), mask, ctx);
+        // Every input is checked before the model is touched: the mask, then the output folder.
+        ImportedMask imported = FaceJob.readMask(mask);
+        job.prepareOutput();
+        job.run(generator(), mask, imported, ctx);
         return 0;
     }
 

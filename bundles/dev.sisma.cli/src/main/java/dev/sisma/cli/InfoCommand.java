@@ -2,8 +2,13 @@ package dev.sisma.cli;
 
 import java.io.PrintStream;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -18,15 +23,53 @@ import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.UnavailableBackend;
 import jdk.incubator.vector.FloatVector;
 
-/** {@code sisma info}: the JVM, the Vector API width and the compute backends actually registered. */
+/**
+ * {@code sisma info}: the JVM, the Vector API width and the compute backends: those registered,
+ * and every backend module of the build that is not, with why (its {@link UnavailableBackend}
+ * reason, or the state of its bundle, or that no such bundle is installed).
+ */
 @Component(service = Command.class)
 public final class InfoCommand implements Command {
+    /** A backend module of the build: the name it registers under and its bundle. */
+    record KnownBackend(String name, String label, String bundle) {
+    }
+
+    /**
+     * The backend modules of this build ({@code engine.cpu}, {@code engine.opencl}, {@code engine.cuda}).
+     * Only names: whether each is there, and if not why, is read from the running container.
+     */
+    static final List<KnownBackend> KNOWN = List.of(
+            new KnownBackend("cpu", "CPU", "dev.sisma.engine.cpu"),
+            new KnownBackend("opencl", "OpenCL", "dev.sisma.engine.opencl"),
+            new KnownBackend("cuda", "CUDA", "dev.sisma.engine.cuda"));
+
     private final Backends backends;
+    /** Bundle symbolic name to its state in words ("active", "stopped", ...), or null when not installed. */
+    private final Function<String, String> bundleState;
     private final List<UnavailableBackend> unavailable = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @org.osgi.service.component.annotations.Activate
-    public InfoCommand(@Reference Backends backends) {
+    public InfoCommand(BundleContext context, @Reference Backends backends) {
+        this(backends, bsn -> {
+            for (Bundle b : context.getBundles()) {
+                if (bsn.equals(b.getSymbolicName())) {
+                    return switch (b.getState()) {
+                        case Bundle.ACTIVE -> "active";
+                        case Bundle.RESOLVED -> "stopped";
+                        case Bundle.INSTALLED -> "not resolved (a dependency is missing)";
+                        case Bundle.STARTING -> "starting";
+                        case Bundle.STOPPING -> "stopping";
+                        default -> "uninstalled";
+                    };
+                }
+            }
+            return null;
+        });
+    }
+
+    InfoCommand(Backends backends, Function<String, String> bundleState) {
         this.backends = backends;
+        this.bundleState = bundleState;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -37,6 +80,17 @@ public final class InfoCommand implements Command {
 
     void removeUnavailable(UnavailableBackend u) {
         unavailable.remove(u);
+    }
+
+    private String absence(KnownBackend k) {
+        String state = bundleState.apply(k.bundle());
+        if (state == null) {
+            return "no " + k.label() + " backend bundle (" + k.bundle() + ") is installed";
+        }
+        if (state.equals("active")) {
+            return "bundle " + k.bundle() + " is active but registers no backend";
+        }
+        return "bundle " + k.bundle() + " is " + state;
     }
 
     @Override
@@ -52,7 +106,9 @@ public final class InfoCommand implements Command {
     @Override
     public String usage() {
         return "usage: sisma info\n  Prints the JVM, the Vector API species width and every compute backend registered,\n"
-                + "  marking the one in use (configured by Config Admin PID " + Backends.PID + ", property preferred).";
+                + "  marking the one in use (configured by Config Admin PID " + Backends.PID + ", property preferred),\n"
+                + "  and each backend of the build that is absent (" + String.join(", ", KNOWN.stream().map(KnownBackend::name).toList())
+                + "), with why.";
     }
 
     @Override
@@ -74,8 +130,18 @@ public final class InfoCommand implements Command {
             boolean inUse = current.isPresent() && current.get() == b;
             out.printf("  %s %-8s %s%n", inUse ? "*" : " ", b.name(), b.device());
         }
+        Set<String> said = new HashSet<>();
+        for (Backend b : all) {
+            said.add(b.name().split(":")[0]);
+        }
         for (UnavailableBackend u : unavailable) {
             out.printf("    %-8s absent: %s%n", u.name(), u.reason());
+            said.add(u.name().split(":")[0]);
+        }
+        for (KnownBackend k : KNOWN) {
+            if (!said.contains(k.name())) {
+                out.printf("    %-8s absent: %s%n", k.name(), absence(k));
+            }
         }
         String preferred = backends.preferred();
         if (preferred != null && backends.byName(preferred).isEmpty()) {

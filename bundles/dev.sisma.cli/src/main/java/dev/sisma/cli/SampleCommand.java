@@ -15,6 +15,7 @@ import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.InputException;
 import dev.sisma.api.generate.Generator;
+import dev.sisma.data.mask.MaskFiles;
 
 /** {@code sisma sample}: every mask of a folder through one checkpoint. */
 @Component(service = Command.class)
@@ -32,8 +33,10 @@ public final class SampleCommand extends GeneratorCommand {
     @Override
     public String usage() {
         return "usage: sisma sample --masks DIR --out DIR [--checkpoint FILE] [options]\n"
-                + "  Runs generate for each *.png in DIR (sorted by name).\n"
-                + "  --masks DIR       folder of class-index or colour mask PNGs\n"
+                + "  Runs generate for each *.png in DIR (sorted by name); part files <id>_<part>.png of the\n"
+                + "  CelebAMask-HQ per-part layout count once per entry (its parts merged, outputs named <id>).\n"
+                + "  Every mask is checked before the first is sampled.\n"
+                + "  --masks DIR       folder of class-index, colour or CelebAMask-HQ part mask PNGs\n"
                 + FaceJob.OPTIONS_USAGE;
     }
 
@@ -44,8 +47,13 @@ public final class SampleCommand extends GeneratorCommand {
         Args a = Args.parse(args, options, Set.of());
         Path dir = ctx.resolve(a.required("--masks"));
         FaceJob job = new FaceJob(a, ctx);
-        Generator g = generator();
         List<Path> masks = masks(dir);
+        // Every input is checked before the model is touched: each mask, then the output folder.
+        for (Path m : masks) {
+            FaceJob.readMask(m);
+        }
+        job.prepareOutput();
+        Generator g = generator();
         for (int i = 0; i < masks.size(); i++) {
             ctx.err().printf("[%d/%d] ", i + 1, masks.size());
             job.run(g, masks.get(i), ctx);
@@ -53,6 +61,7 @@ public final class SampleCommand extends GeneratorCommand {
         return 0;
     }
 
+    /** The .png files of {@code dir} by name, one part file per per-part entry (the entry's first). */
     static List<Path> masks(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new InputException(dir + ": not a folder");
@@ -60,6 +69,8 @@ public final class SampleCommand extends GeneratorCommand {
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> masks = s.filter(p -> p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png"))
                     .sorted().toList();
+            Set<MaskFiles.PartEntry> entries = new HashSet<>();
+            masks = masks.stream().filter(p -> MaskFiles.partEntry(p).map(entries::add).orElse(true)).toList();
             if (masks.isEmpty()) {
                 throw new InputException(dir + ": no .png masks in this folder");
             }

@@ -32,6 +32,12 @@ import dev.sisma.api.cli.UsageException;
 @Component(service = Function.class, property = "sisma.main=true")
 public final class SismaCli implements Function<String[], Integer> {
     static final String SHELL_SUMMARY = "open the Gogo shell in the container (commands in the sisma: scope)";
+    /** {@code shell} is the launcher's, not a command service: it starts the Gogo shell instead of this dispatcher. */
+    static final String SHELL_USAGE = """
+            usage: sisma shell
+              Starts the container with the Gogo shell on the terminal. Every command is there in the
+              sisma: scope (sisma:info, sisma:generate --mask FILE --out DIR, ...), beside Gogo's own
+              (lb, help). exit (or Ctrl-D) stops the container and leaves the shell.""";
 
     private final Map<String, Command> commands = new ConcurrentSkipListMap<>();
     private final String version;
@@ -100,6 +106,10 @@ public final class SismaCli implements Function<String[], Integer> {
                 ctx.out().print(overview());
                 return 0;
             }
+            if (argv.get(1).equals("shell")) {
+                ctx.out().println(SHELL_USAGE);
+                return 0;
+            }
             return find(argv.get(1), ctx).map(c -> {
                 ctx.out().println(c.usage());
                 return 0;
@@ -132,10 +142,19 @@ public final class SismaCli implements Function<String[], Integer> {
             debug(e, ctx);
             return 2;
         } catch (Exception | Error e) {
-            ctx.err().println("sisma " + c.name() + ": failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            ctx.err().println("sisma " + c.name() + ": failed: " + describe(e));
             debug(e, ctx);
             return 1;
         }
+    }
+
+    /** One line for a failure; a file system error says why, not only which path. */
+    static String describe(Throwable e) {
+        if (e instanceof java.nio.file.FileSystemException f) {
+            return (f.getFile() == null ? "" : f.getFile() + ": ") + dev.sisma.data.image.ImageFiles.reason(f);
+        }
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        return m.replaceAll("\\s*\\R\\s*", " ");
     }
 
     private static void debug(Throwable e, CommandContext ctx) {

@@ -72,8 +72,9 @@ class BenchCommandTest {
             when(backends.current()).thenReturn(Optional.of(cpu));
             assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--ops", "4"));
             String s = out.toString(StandardCharsets.UTF_8);
-            // each model line followed by its top ops, e.g. "    gemm    0.012 s   41.0%"
-            assertTrue(s.matches("(?s).*demo +sisma +16 tokens[^\\n]*\\n( +[a-zA-Z][a-zA-Z0-9_ ]* +[0-9.]+ s +[0-9.]+%\\n){4}.*"), s);
+            // each model line followed by a heading and its top ops per step, e.g. "    gemm    0.0120 s  41.0%"
+            assertTrue(s.matches("(?s).*demo +sisma +16 tokens[^\\n]*\\n +backend op \\(per denoising step\\) +seconds +share\\n"
+                    + "( +[a-zA-Z][a-zA-Z0-9_ ]* +[0-9.]+ s +[0-9.]+%\\n){4}.*"), s);
             assertTrue(s.contains(" gemm "), s);
         }
         UsageException e = assertThrows(UsageException.class, () -> run("model", "--ops", "-1"));

@@ -145,6 +145,34 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aCelebAMaskHqPartFileGeneratesItsWholeEntry() throws Exception {
+        Path mini = Path.of(System.getProperty("sisma.testdata"), "celebamask-hq-mini");
+        Path part = mini.resolve("CelebAMask-HQ-mask-anno/0/00001_hair.png");
+        assertEquals(0, run(paintByClass, "--mask", part.toString(), "--samples", "1", "--seed", "3", "--out", "out"),
+                err.toString());
+        assertEquals(MaskFiles.readIndex(mini.resolve("labels/1.png")), requests.get(0).mask(), "the merged entry");
+        assertTrue(Files.isRegularFile(dir.resolve("out/00001-s3.png")), "named after the entry");
+        assertTrue(Files.isRegularFile(dir.resolve("out/00001-sheet.png")));
+    }
+
+    @Test
+    void sampleTakesEachPartEntryOnce() throws Exception {
+        Path mini = Path.of(System.getProperty("sisma.testdata"), "celebamask-hq-mini");
+        List<Path> masks = SampleCommand.masks(mini.resolve("CelebAMask-HQ-mask-anno/0"));
+        assertEquals(List.of("00000", "00001", "00002"), masks.stream().map(FaceJob::baseName).toList());
+    }
+
+    @Test
+    void anOutputThatIsAFileIsRefusedBeforeAnySampling() throws Exception {
+        faceMask();
+        Files.writeString(dir.resolve("taken"), "x");
+        assertEquals(2, run(paintByClass, "--mask", "face.png", "--out", "taken"));
+        assertEquals("sisma generate: " + dir.resolve("taken") + ": --out needs a folder, but this is an existing file\n",
+                err.toString(StandardCharsets.UTF_8));
+        assertTrue(requests.isEmpty(), "the generator was not called");
+    }
+
+    @Test
     void anUnknownSamplerIsAUsageError() throws Exception {
         faceMask();
         assertEquals(2, run(paintByClass, "--mask", "face.png", "--sampler", "ddim", "--out", "out"));

@@ -54,6 +54,33 @@ class SismaCliTest {
     }
 
     @Test
+    void helpShellShowsTheShellsUsage() {
+        assertEquals(0, run("help", "shell"), err());
+        assertTrue(out().startsWith("usage: sisma shell\n"), out());
+        assertTrue(out().contains("sisma: scope"), out());
+        assertEquals("", err());
+    }
+
+    @Test
+    void everyContinuationLineOfTheGeneratorUsagesIsIndented() {
+        for (Command c : List.of(new GenerateCommand(), new SampleCommand())) {
+            List<String> lines = c.usage().lines().toList();
+            assertTrue(lines.get(0).startsWith("usage: sisma " + c.name()), lines.get(0));
+            for (String line : lines.subList(1, lines.size())) {
+                assertTrue(line.startsWith("  "), c.name() + ": not indented: '" + line + "'");
+            }
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("  --samples N")), c.usage());
+        }
+    }
+
+    @Test
+    void fileSystemFailuresSayWhy() throws Exception {
+        when(generate.run(any(), any())).thenThrow(new java.nio.file.AccessDeniedException("/out/.face-s1.png.1f.tmp"));
+        assertEquals(1, run("generate"));
+        assertEquals("sisma generate: failed: /out/.face-s1.png.1f.tmp: permission denied\n", err());
+    }
+
+    @Test
     void dispatchesToTheCommandAndReturnsItsExitCode() throws Exception {
         when(generate.run(any(), any())).thenReturn(7);
         assertEquals(7, run("generate", "--mask", "m.png"));
