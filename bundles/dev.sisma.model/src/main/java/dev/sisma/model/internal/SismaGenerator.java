@@ -48,7 +48,8 @@ public final class SismaGenerator implements Generator {
     private final Backends backends;
     private final List<Sampler> samplers = new CopyOnWriteArrayList<>();
     private Loaded loaded;   // guarded by this
-    private Path demoCopy;   // guarded by this
+    private final Object demoLock = new Object();
+    private Path demoCopy;   // guarded by demoLock
 
     private record Loaded(Path file, long modified, Backend backend, Sisma model) {
     }
@@ -74,8 +75,10 @@ public final class SismaGenerator implements Generator {
             loaded.model().close();
             loaded = null;
         }
-        if (demoCopy != null) {
-            Files.deleteIfExists(demoCopy);
+        synchronized (demoLock) {
+            if (demoCopy != null) {
+                Files.deleteIfExists(demoCopy);
+            }
         }
     }
 
@@ -86,20 +89,19 @@ public final class SismaGenerator implements Generator {
         return List.copyOf(names);
     }
 
-    /** The config's sampler, steps and guidance, read from the checkpoint's metadata (the loaded model's when it is that file). */
+    /**
+     * The config's sampler, steps and guidance, read from the checkpoint's metadata. Does not wait for
+     * a running {@link #generate} (a user interface asks on its UI thread).
+     */
     @Override
-    public synchronized Optional<SamplingDefaults> defaults(Path checkpoint) {
+    public Optional<SamplingDefaults> defaults(Path checkpoint) {
         Path file = checkpoint != null ? checkpoint : demoModel();
         SismaConfig cfg;
-        if (loaded != null && loaded.file().equals(file)) {
-            cfg = loaded.model().config();
-        } else {
-            try (dev.sisma.engine.io.SafeTensorsFile f = Checkpoints.open(file)) {
-                cfg = Checkpoints.configOf(f);
-            }
-            if (cfg == null) {
-                throw new InputException(file + ": no model config in the metadata (key " + Checkpoints.CONFIG_KEY + ")");
-            }
+        try (dev.sisma.engine.io.SafeTensorsFile f = Checkpoints.open(file)) {
+            cfg = Checkpoints.configOf(f);
+        }
+        if (cfg == null) {
+            throw new InputException(file + ": no model config in the metadata (key " + Checkpoints.CONFIG_KEY + ")");
         }
         return Optional.of(defaultsOf(cfg));
     }
@@ -203,6 +205,12 @@ public final class SismaGenerator implements Generator {
 
     /** The bundled demo model, copied once to a temp file (it is memory-mapped from a path). */
     private Path demoModel() {
+        synchronized (demoLock) {
+            return unpackDemoModel();
+        }
+    }
+
+    private Path unpackDemoModel() {
         if (demoCopy != null && Files.exists(demoCopy)) {
             return demoCopy;
         }
