@@ -27,6 +27,7 @@ import org.eclipse.swt.widgets.Spinner;
 import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
+import dev.sisma.api.generate.SamplingDefaults;
 import dev.sisma.data.image.ImageFiles;
 import dev.sisma.ui.swt.internal.doc.DocumentListener;
 import dev.sisma.ui.swt.internal.doc.MaskDocument;
@@ -36,11 +37,10 @@ import dev.sisma.ui.swt.internal.editor.Prompter;
  * Generate: samples side by side from the generator service, run in the background with progress
  * and cancel; seed, steps, sampler and guidance; "Vary" for new seeds; double-click a sample to
  * save it; "Live" regenerates after each edit, restarting a running job. Disabled, with the reason,
- * while no generator is available.
+ * while no generator is available. With "Model defaults" checked the sampler, steps and guidance
+ * shown are the ones the generator says its model runs with ({@link Generator#defaults}).
  */
 public final class GeneratePanel extends Composite {
-    static final int DEFAULT_STEPS = 28;
-    static final double DEFAULT_GUIDANCE = 1.5;
     /** Live regenerate waits this long after an edit, so a burst of edits starts one job. */
     static final int LIVE_DELAY_MS = 250;
 
@@ -65,6 +65,8 @@ public final class GeneratePanel extends Composite {
     private long lastGeneratedRevision = -1;
     private volatile boolean progressPending;
     private Generator boundTo;
+    /** What the bound generator's model runs with when the request leaves it open; null: not known. */
+    private SamplingDefaults modelSampling;
 
     private final Runnable sourceListener = () -> asyncUi(this::updateAvailability);
     private final DocumentListener docListener = new DocumentListener() {
@@ -90,8 +92,9 @@ public final class GeneratePanel extends Composite {
         Composite params = row(4);
         samples = spinner(params, "Samples", 1, 8, 4, 0);
         seed = spinner(params, "Seed", 0, Integer.MAX_VALUE, 42, 0);
-        steps = spinner(params, "Steps", 1, 1000, DEFAULT_STEPS, 0);
-        guidance = spinner(params, "Guidance", 10, 100, (int) Math.round(DEFAULT_GUIDANCE * 10), 1);
+        // steps and guidance show the model's defaults once a generator is there (updateAvailability)
+        steps = spinner(params, "Steps", 1, 1000, 1, 0);
+        guidance = spinner(params, "Guidance", 0, 100, 10, 1);
         new Label(params, SWT.NONE).setText("Sampler");
         sampler = new Combo(params, SWT.READ_ONLY);
         sampler.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 1, 1));
@@ -147,7 +150,10 @@ public final class GeneratePanel extends Composite {
         Spinner s = new Spinner(parent, SWT.BORDER);
         s.setValues(value, min, max, digits, 1, 10);
         GridData gd = new GridData(SWT.FILL, SWT.CENTER, true, false);
-        gd.minimumWidth = 90;
+        // Never narrower than GTK's own minimum for the spin button (its digits and +/- buttons, 100 px
+        // and more): a smaller allocation makes GTK print "gtk_box_gadget_distribute: assertion
+        // 'size >= 0' failed in GtkSpinButton" on every layout.
+        gd.minimumWidth = s.computeSize(SWT.DEFAULT, SWT.DEFAULT).x;
         s.setLayoutData(gd);
         return s;
     }
@@ -185,6 +191,10 @@ public final class GeneratePanel extends Composite {
                 int i = sampler.indexOf(previous);
                 sampler.select(Math.max(0, i));
             }
+            modelSampling = modelDefaultsOf(g);
+        }
+        if (modelDefaults.getSelection() && modelSampling != null) {
+            showSampling(modelSampling);
         }
         if (!available && busy) {
             runner.cancel();
@@ -201,6 +211,44 @@ public final class GeneratePanel extends Composite {
         } else if (!busy && status.getText().startsWith("Generate is off")) {
             setStatus("Ready: " + g.samplers().size() + " sampler(s).");
         }
+    }
+
+    /** The generator's defaults for the model it uses without a checkpoint, or null when it cannot say. */
+    private SamplingDefaults modelDefaultsOf(Generator g) {
+        if (g == null) {
+            return null;
+        }
+        try {
+            SamplingDefaults d = g.defaults(null).orElse(null);
+            modelDefaults.setToolTipText(d == null
+                    ? "Use the model's own sampler, steps and guidance (this generator does not say them before it runs)"
+                    : String.format("Use the model's own sampler, steps and guidance: %s, %d steps, guidance %.1f"
+                            + " (uncheck to set them here)", d.sampler(), d.steps(), d.cfgScale()));
+            return d;
+        } catch (RuntimeException e) {
+            modelDefaults.setToolTipText("Use the model's own sampler, steps and guidance (not readable: " + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    private void showSampling(SamplingDefaults d) {
+        int i = sampler.indexOf(d.sampler());
+        if (i >= 0) {
+            sampler.select(i);
+        }
+        steps.setSelection(Math.max(steps.getMinimum(), Math.min(steps.getMaximum(), d.steps())));
+        guidance.setSelection((int) Math.round(Math.max(0, Math.min(guidance.getMaximum(), d.cfgScale() * 10))));
+    }
+
+    /** The sampler, steps and guidance the panel shows (with "Model defaults" checked: the model's); null without a sampler. */
+    public SamplingDefaults shownSampling() {
+        String name = sampler.getText();
+        return name.isEmpty() ? null : new SamplingDefaults(name, steps.getSelection(), guidance.getSelection() / 10.0);
+    }
+
+    /** Whether sampler, steps and guidance are left to the model. */
+    public boolean usesModelDefaults() {
+        return modelDefaults.getSelection();
     }
 
     private void setStatus(String text) {

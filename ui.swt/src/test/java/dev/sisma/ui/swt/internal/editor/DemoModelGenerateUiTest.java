@@ -40,6 +40,7 @@ import dev.sisma.data.mask.MaskFiles;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.cpu.CpuBackend;
 import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.SismaConfig;
 import dev.sisma.model.internal.SismaGenerator;
 import dev.sisma.model.sampling.Sampler;
 import dev.sisma.model.sampling.Samplers;
@@ -120,6 +121,11 @@ class DemoModelGenerateUiTest {
         }
 
         @Override
+        public Optional<dev.sisma.api.generate.SamplingDefaults> defaults(Path checkpoint) {
+            return sisma.defaults(checkpoint);
+        }
+
+        @Override
         public List<GeneratedImage> generate(GenerationRequest request, Progress progress) {
             threads.add(Thread.currentThread().getName());
             return sisma.generate(request, progress);
@@ -149,6 +155,12 @@ class DemoModelGenerateUiTest {
             Mask mask = sync(() -> editor.document().snapshot());
             assertEquals(MaskFiles.readIndex(example), mask, "the editor opened examples/face-1.png");
             assertEquals(List.of("euler", "heun"), Arrays.asList(sync(panel::samplerNames)));
+            // "Model defaults" shows the demo model's own sampler, steps and guidance, the ones a run uses
+            assertTrue(sync(panel::usesModelDefaults));
+            assertEquals(sisma.defaults(null).orElseThrow(), sync(panel::shownSampling));
+            SismaConfig demo = SismaConfig.named("demo");
+            assertEquals(new dev.sisma.api.generate.SamplingDefaults(demo.sampler(), demo.sampleSteps(), demo.cfgScale()),
+                    sync(panel::shownSampling));
 
             // A UI-thread timer ticks every 20 ms for as long as the job runs: the gaps between
             // ticks show whether the display kept processing events while the model worked.
@@ -207,7 +219,9 @@ class DemoModelGenerateUiTest {
             assertTrue(meanAbsDiff(samples.get(0).rgb(), samples.get(1).rgb()) > 3, "the two seeds give different faces");
             // Sample i depends on seed + i only: the second, generated alone, is the same picture
             // (within rounding: the Vector API's transcendentals may differ between interpreter and JIT).
-            GeneratedImage alone = sisma.generate(new GenerationRequest(mask, 1, SEED + 1, STEPS, "heun", 1.5, null, null), Progress.NONE)
+            // (the guidance the panel ran with: the model's default, kept when its own settings were chosen)
+            double guidance = sync(panel::shownSampling).cfgScale();
+            GeneratedImage alone = sisma.generate(new GenerationRequest(mask, 1, SEED + 1, STEPS, "heun", guidance, null, null), Progress.NONE)
                     .getFirst();
             assertTrue(meanAbsDiff(alone.rgb(), samples.get(1).rgb()) < 1.0, "the panel shows the generator's picture for seed " + (SEED + 1));
 

@@ -457,6 +457,9 @@ class EditorUiTest {
     @Test
     void generateRunsInTheBackgroundWithProgressCancelVaryAndLive() throws Exception {
         var panel = editor.generatePanel();
+        // "Model defaults" (the initial choice) shows what the generator says its model runs with
+        assertTrue(sync(panel::usesModelDefaults));
+        assertEquals(generator.defaults(null).orElseThrow(), sync(panel::shownSampling));
         // A starter face (synthetic, free to publish: docs/editor.png comes from this screenshot).
         run(() -> {
             editor.newStarter();
@@ -474,6 +477,7 @@ class EditorUiTest {
         waitFor("samples at the model's defaults", 10_000, () -> !panel.isBusy() && generator.lastRequest.steps() == 0);
         assertEquals(null, generator.lastRequest.sampler());
         assertTrue(Double.isNaN(generator.lastRequest.cfgScale()));
+        assertEquals(TestGenerator.DEFAULTS, sync(panel::shownSampling), "checked again: the model's values are back");
 
         Path mini = mini();
         run(() -> {

@@ -153,6 +153,7 @@ public final class SwtDisplay {
                     }
                 }));
                 setenv("DISPLAY", ":" + n);
+                displayName = ":" + n;
                 // No accessibility bridge and no D-Bus autolaunch: both would start daemons that
                 // connect to this Xvfb and keep it (and themselves) alive after the tests.
                 setenv("NO_AT_BRIDGE", "1");
@@ -178,6 +179,13 @@ public final class SwtDisplay {
                 throw new IllegalStateException("setenv(DISPLAY) failed");
             }
         }
+    }
+
+    private static String displayName;
+
+    /** The X display the tests use ({@code DISPLAY}, or the own Xvfb's), for child processes; null before {@link #xServer}. */
+    static synchronized String displayName() {
+        return displayName != null ? displayName : System.getenv("DISPLAY");
     }
 
     static boolean ownXvfb() {

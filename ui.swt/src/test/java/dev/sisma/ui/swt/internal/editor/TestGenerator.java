@@ -10,6 +10,7 @@ import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
+import dev.sisma.api.generate.SamplingDefaults;
 import dev.sisma.api.mask.FaceClass;
 import dev.sisma.api.mask.Mask;
 
@@ -20,6 +21,8 @@ import dev.sisma.api.mask.Mask;
  */
 final class TestGenerator implements Generator {
     static final int SIZE = 64;
+    /** What a request that leaves sampler, steps and guidance open runs with. */
+    static final SamplingDefaults DEFAULTS = new SamplingDefaults("heun", 5, 2.5);
     final long stepMillis;
     final List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     final AtomicInteger calls = new AtomicInteger();
@@ -36,14 +39,19 @@ final class TestGenerator implements Generator {
     }
 
     @Override
+    public java.util.Optional<SamplingDefaults> defaults(java.nio.file.Path checkpoint) {
+        return java.util.Optional.of(DEFAULTS);
+    }
+
+    @Override
     public List<GeneratedImage> generate(GenerationRequest request, Progress progress) {
         calls.incrementAndGet();
         threads.add(Thread.currentThread().getName());
         lastMask = request.mask();
         lastRequest = request;
         long t0 = System.nanoTime();
-        // like a real model, 0 steps means "my default" (here 5)
-        int steps = request.steps() == 0 ? 5 : request.steps();
+        // like a real model, 0 steps means "my default"
+        int steps = request.steps() == 0 ? DEFAULTS.steps() : request.steps();
         for (int s = 1; s <= steps; s++) {
             if (progress.cancelled()) {
                 throw new CancellationException("cancelled at step " + s);
