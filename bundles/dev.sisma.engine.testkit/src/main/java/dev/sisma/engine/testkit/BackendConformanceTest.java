@@ -172,6 +172,15 @@ public abstract class BackendConformanceTest {
         DeviceBuffer y3 = zeros(12);
         be().copy(up(row), 0, new long[] {1, 0}, y3, 0, new long[] {3, 1}, new int[] {4, 3});
         assertArrayEquals(want3, down(y3));
+        // nearest 2x upsampling of [2, 3, 4, 5] as a rank-6 broadcast: many short rows across several axes
+        float[] img = random(120, -1, 1);
+        int[] up = {2, 3, 4, 2, 5, 2};
+        long[] us = {60, 20, 5, 0, 1, 0}, ud = {240, 80, 20, 10, 2, 1};
+        float[] want4 = new float[480];
+        Reference.copy(img, 0, us, want4, 0, ud, up);
+        DeviceBuffer y4 = zeros(480);
+        be().copy(up(img), 0, us, y4, 0, ud, up);
+        assertArrayEquals(want4, down(y4));
     }
 
     // ============================================================ GEMM
@@ -372,7 +381,9 @@ public abstract class BackendConformanceTest {
 
     @Test
     public void conv2dForwardAndBackward() {
-        int[][] cases = {{2, 3, 7, 6, 4, 3, 3, 2, 1}, {1, 4, 8, 8, 5, 2, 2, 2, 0}, {2, 2, 5, 5, 3, 1, 1, 1, 0}};
+        // n, cin, h, w, cout, kh, kw, stride, padding: odd and even sizes, padding wider than needed
+        int[][] cases = {{2, 3, 7, 6, 4, 3, 3, 2, 1}, {1, 4, 8, 8, 5, 2, 2, 2, 0}, {2, 2, 5, 5, 3, 1, 1, 1, 0},
+                {1, 3, 6, 9, 4, 3, 3, 1, 1}, {1, 2, 5, 4, 3, 3, 3, 1, 2}, {1, 2, 9, 8, 2, 3, 3, 2, 1}, {1, 1, 3, 3, 2, 3, 3, 3, 2}};
         for (int[] k : cases) {
             Conv2dShape s = new Conv2dShape(k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8]);
             float[] x = random(s.n() * s.cin() * s.h() * s.w(), -1, 1), w = random(s.cout() * s.cin() * s.kh() * s.kw(), -1, 1),

@@ -341,14 +341,19 @@ public final class Elementwise {
         int tasks = par.tasks(rows * inner, CHUNK);
         par.run(tasks, t -> {
             long r0 = rowsF * t / tasks, r1 = rowsF * (t + 1) / tasks;
+            if (r0 >= r1) return;
+            // The outer index is decoded once per task and then advanced like an odometer: decoding it
+            // for every row (a division per axis) dominated copies with short rows, such as the [.., w, 2]
+            // rows of a nearest 2x upsampling.
+            int[] idx = new int[Math.max(1, r - 1)];
+            long rem = r0, s = so, d = dOff;
+            for (int k = r - 2; k >= 0; k--) {
+                idx[k] = (int) (rem % shape[k]);
+                rem /= shape[k];
+                s += idx[k] * ss[k];
+                d += idx[k] * ds[k];
+            }
             for (long row = r0; row < r1; row++) {
-                long rem = row, s = so, d = dOff;
-                for (int k = r - 2; k >= 0; k--) {
-                    int i = (int) (rem % shape[k]);
-                    rem /= shape[k];
-                    s += i * ss[k];
-                    d += i * ds[k];
-                }
                 if (si == 1 && di == 1) {
                     MemorySegment.copy(src, s * 4, dst, d * 4, inner * 4L);
                 } else if (si == 0 && di == 1) {
@@ -356,6 +361,14 @@ public final class Elementwise {
                     for (int j = 0; j < inner; j++) dst.set(F, (d + j) * 4, v);
                 } else {
                     for (int j = 0; j < inner; j++) dst.set(F, (d + j * di) * 4, src.get(F, (s + j * si) * 4));
+                }
+                for (int k = r - 2; k >= 0; k--) {
+                    s += ss[k];
+                    d += ds[k];
+                    if (++idx[k] < shape[k]) break;
+                    s -= shape[k] * ss[k];
+                    d -= shape[k] * ds[k];
+                    idx[k] = 0;
                 }
             }
         });
