@@ -47,10 +47,11 @@ public final class InfoCommand implements Command {
     /** Bundle symbolic name to its state in words ("active", "stopped", ...), or null when not installed. */
     private final Function<String, String> bundleState;
     private final List<UnavailableBackend> unavailable = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final PluginBundles plugins;
 
     @org.osgi.service.component.annotations.Activate
-    public InfoCommand(BundleContext context, @Reference Backends backends) {
-        this(backends, bsn -> {
+    public InfoCommand(BundleContext context, @Reference Backends backends, @Reference PluginBundles plugins) {
+        this(backends, plugins, bsn -> {
             for (Bundle b : context.getBundles()) {
                 if (bsn.equals(b.getSymbolicName())) {
                     return switch (b.getState()) {
@@ -68,7 +69,12 @@ public final class InfoCommand implements Command {
     }
 
     InfoCommand(Backends backends, Function<String, String> bundleState) {
+        this(backends, new PluginBundles(), bundleState);
+    }
+
+    InfoCommand(Backends backends, PluginBundles plugins, Function<String, String> bundleState) {
         this.backends = backends;
+        this.plugins = plugins;
         this.bundleState = bundleState;
     }
 
@@ -108,7 +114,7 @@ public final class InfoCommand implements Command {
         return "usage: sisma info\n  Prints the JVM, the Vector API species width and every compute backend registered,\n"
                 + "  marking the one in use (configured by Config Admin PID " + Backends.PID + ", property preferred),\n"
                 + "  and each backend of the build that is absent (" + String.join(", ", KNOWN.stream().map(KnownBackend::name).toList())
-                + "), with why.";
+                + "), with why;\n  then the plugin folder and each plugin bundle in it: what it contributes, or why it did not start.";
     }
 
     @Override
@@ -149,6 +155,22 @@ public final class InfoCommand implements Command {
                     current.map(Backend::name).orElse("none"));
         }
         out.println("(* = in use)");
+        printPlugins(out);
         return 0;
+    }
+
+    /** The plugin folder and each plugin: file, bundle, and what it contributes or why it does not run. */
+    private void printPlugins(PrintStream out) {
+        String folder = plugins.folder();
+        if (folder == null) {
+            return;
+        }
+        List<PluginBundles.Plugin> all = plugins.plugins();
+        out.printf("plugins:  %s%s%n", folder, all.isEmpty() ? " (none)" : "");
+        for (PluginBundles.Plugin p : all) {
+            String what = p.problem() != null ? "did not start: " + p.problem()
+                    : p.contributions().isEmpty() ? "active, contributes no service" : String.join(", ", p.contributions());
+            out.printf("  %s (%s %s): %s%n", p.file(), p.symbolicName(), p.version(), what);
+        }
     }
 }

@@ -41,14 +41,20 @@ public final class SismaCli implements Function<String[], Integer> {
 
     private final Map<String, Command> commands = new ConcurrentSkipListMap<>();
     private final String version;
+    private final PluginBundles plugins;
 
     @Activate
-    public SismaCli(BundleContext context) {
-        this(context.getBundle().getVersion().toString());
+    public SismaCli(BundleContext context, @Reference PluginBundles plugins) {
+        this(context.getBundle().getVersion().toString(), plugins);
     }
 
     SismaCli(String version) {
+        this(version, new PluginBundles());
+    }
+
+    SismaCli(String version, PluginBundles plugins) {
         this.version = version;
+        this.plugins = plugins;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -92,6 +98,7 @@ public final class SismaCli implements Function<String[], Integer> {
     }
 
     int run(List<String> argv, CommandContext ctx) {
+        plugins.report(ctx.err());
         if (argv.isEmpty() || argv.get(0).equals("--help") || argv.get(0).equals("-h")) {
             ctx.out().print(overview());
             return 0;
@@ -184,7 +191,8 @@ public final class SismaCli implements Function<String[], Integer> {
         sb.append("usage: sisma <command> [options]     sisma help <command>     sisma --version\n\ncommands:\n");
         int width = Math.max(5, commands.keySet().stream().mapToInt(String::length).max().orElse(5));
         for (Command c : commands.values()) {
-            sb.append(String.format("  %-" + width + "s  %s%n", c.name(), c.summary()));
+            String plugin = plugins.pluginOf(c).map(p -> " [plugin " + p + "]").orElse("");
+            sb.append(String.format("  %-" + width + "s  %s%s%n", c.name(), c.summary(), plugin));
         }
         sb.append(String.format("  %-" + width + "s  %s%n", "shell", SHELL_SUMMARY));
         return sb.toString();

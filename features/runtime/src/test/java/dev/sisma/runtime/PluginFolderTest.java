@@ -1,0 +1,342 @@
+package dev.sisma.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+
+import dev.sisma.launcher.Launcher;
+
+/**
+ * The example plugins of {@code examples/plugins} as a third party builds and uses them: each is
+ * built by its own Maven (offline, against sisma's artifacts laid into a private local repository,
+ * so this runs in {@code mvn verify} of a clean clone as well), dropped into the plugin folder of a
+ * running container, used, replaced, and removed again.
+ */
+class PluginFolderTest {
+    /** The sisma artifacts the examples compile against (the runtime's own copies of them). */
+    static final List<String> API_ARTIFACTS = List.of("dev.sisma.api", "dev.sisma.engine", "dev.sisma.data", "dev.sisma.model");
+    static final String SISMA_VERSION = "0.1.0-SNAPSHOT";
+
+    static Path plugins;
+    static Path jars;
+    static Framework framework;
+    static BundleContext context;
+    static Path storage;
+
+    @BeforeAll
+    static void buildExamplesAndStart(@TempDir Path tmp) throws Exception {
+        jars = buildExamples(tmp);
+        plugins = Files.createDirectories(tmp.resolve("plugins"));
+        storage = Files.createDirectories(tmp.resolve("osgi"));
+        framework = new Launcher(Path.of(System.getProperty("sisma.runtime")), Map.of("felix.fileinstall.poll", "200"))
+                .start(storage, false, plugins);
+        context = framework.getBundleContext();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (framework != null) {
+            framework.stop();
+            framework.waitForStop(10_000);
+        }
+    }
+
+    /**
+     * Builds every example with {@code mvn -o package}: a copy of {@code examples/plugins} (no stale
+     * target folders), a local repository holding sisma's artifacts as a third party installs them
+     * and, by link, everything else of the build's own local repository (plugins, OSGi annotations).
+     */
+    static Path buildExamples(Path tmp) throws Exception {
+        Path src = Path.of(System.getProperty("sisma.repo"), "examples", "plugins");
+        Path copy = tmp.resolve("examples");
+        try (Stream<Path> walk = Files.walk(src)) {
+            for (Path p : (Iterable<Path>) walk.filter(p -> !p.toString().contains("/target"))::iterator) {
+                Path to = copy.resolve(src.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(p, to);
+                }
+            }
+        }
+        Path repo = localRepository(tmp.resolve("m2"));
+        String maven = Path.of(System.getProperty("sisma.maven.home", ""), "bin", "mvn").toString();
+        if (!Files.isExecutable(Path.of(maven))) {
+            maven = "mvn";
+        }
+        ProcessBuilder pb = new ProcessBuilder(maven, "-o", "-q", "-B", "-Dmaven.repo.local=" + repo, "package")
+                .directory(copy.toFile()).redirectErrorStream(true).redirectOutput(tmp.resolve("mvn.log").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.start();
+        boolean done = p.waitFor(300, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly();
+        }
+        String log = Files.readString(tmp.resolve("mvn.log"));
+        assertTrue(done && p.exitValue() == 0, "the examples did not build:\n" + log);
+        Path out = Files.createDirectories(tmp.resolve("jars"));
+        try (Stream<Path> built = Files.list(copy)) {
+            for (Path project : built.filter(Files::isDirectory).toList()) {
+                try (Stream<Path> target = Files.list(project.resolve("target"))) {
+                    for (Path jar : target.filter(j -> j.toString().endsWith(".jar")).toList()) {
+                        Files.copy(jar, out.resolve(jar.getFileName()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A local repository with sisma's API artifacts (jar and a plain pom) and links to the rest of the build's. */
+    static Path localRepository(Path repo) throws IOException {
+        Path m2 = Path.of(System.getProperty("sisma.m2"));
+        Files.createDirectories(repo.resolve("dev"));
+        try (Stream<Path> top = Files.list(m2)) {
+            for (Path p : top.toList()) {
+                if (!p.getFileName().toString().equals("dev")) {
+                    Files.createSymbolicLink(repo.resolve(p.getFileName().toString()), p);
+                }
+            }
+        }
+        if (Files.isDirectory(m2.resolve("dev"))) {
+            try (Stream<Path> dev = Files.list(m2.resolve("dev"))) {
+                for (Path p : dev.filter(d -> !d.getFileName().toString().equals("sisma")).toList()) {
+                    Files.createSymbolicLink(repo.resolve("dev").resolve(p.getFileName().toString()), p);
+                }
+            }
+        }
+        Path bundles = Path.of(System.getProperty("sisma.runtime"), "bundle");
+        for (String a : API_ARTIFACTS) {
+            Path dir = Files.createDirectories(repo.resolve("dev/sisma").resolve(a).resolve(SISMA_VERSION));
+            Files.copy(bundles.resolve(a + "-" + SISMA_VERSION + ".jar"), dir.resolve(a + "-" + SISMA_VERSION + ".jar"));
+            Files.writeString(dir.resolve(a + "-" + SISMA_VERSION + ".pom"), """
+                    <project><modelVersion>4.0.0</modelVersion><groupId>dev.sisma</groupId>
+                    <artifactId>%s</artifactId><version>%s</version></project>
+                    """.formatted(a, SISMA_VERSION));
+        }
+        return repo;
+    }
+
+    @Test
+    void aCommandPluginComesGetsUpdatedAndGoes() throws Exception {
+        Path jar = drop("hello-command-1.0.0.jar");
+        Result help = await(() -> sisma("--help"), r -> r.out.contains("hello"));
+        assertTrue(help.out.contains("say hello (an example plugin) [plugin dev.sisma.examples.hello-command]"), help.out);
+        Result hello = sisma("hello", "--name", "plugin", "--times", "2");
+        assertEquals(0, hello.code, hello.err);
+        assertEquals("hello plugin\nhello plugin\n", hello.out);
+        Result bad = sisma("hello", "--times", "0");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.startsWith("sisma hello: --times must be at least 1"), bad.err);
+        Result info = sisma("info");
+        assertTrue(info.out.contains("hello-command-1.0.0.jar (dev.sisma.examples.hello-command 1.0.0): command hello"), info.out);
+
+        // A new build of the same file: FileInstall updates the installed bundle in place.
+        Bundle before = bundle("dev.sisma.examples.hello-command");
+        long modified = before.getLastModified();
+        Path rebuilt = Files.createTempFile(storage, "hello", ".jar");
+        Files.copy(jars.resolve("hello-command-1.0.0.jar"), rebuilt, StandardCopyOption.REPLACE_EXISTING);
+        try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + rebuilt.toUri()), Map.of())) {
+            Files.writeString(zip.getPath("rebuilt.txt"), "a second build");
+        }
+        Files.move(rebuilt, jar, StandardCopyOption.REPLACE_EXISTING);
+        awaitTrue(() -> before.getLastModified() != modified && before.getState() == Bundle.ACTIVE, "the bundle was not updated");
+        assertEquals(before.getBundleId(), bundle("dev.sisma.examples.hello-command").getBundleId(), "updated, not reinstalled");
+        assertNotNull(before.getEntry("rebuilt.txt"));
+        assertEquals("hello plugin\n", await(() -> sisma("hello", "--name", "plugin"), r -> r.code == 0).out);
+
+        remove(jar);
+        Result gone = await(() -> sisma("--help"), r -> !r.out.contains("hello"));
+        assertFalse(gone.out.contains("[plugin"), gone.out);
+        assertEquals(2, sisma("hello").code);
+        assertTrue(findBundle("dev.sisma.examples.hello-command") == null, "the bundle is uninstalled");
+    }
+
+    @Test
+    void aSamplerPluginIsSelectableWithSampler(@TempDir Path out) throws Exception {
+        Path jar = drop("midpoint-sampler-1.0.0.jar");
+        await(() -> sisma("info"), r -> r.out.contains("sampler midpoint"));
+        Path mask = Path.of(System.getProperty("sisma.examples")).resolve("face-1.png");
+        Result r = sisma("generate", "--mask", mask.toString(), "--sampler", "midpoint", "--steps", "1", "--samples", "1",
+                "--seed", "5", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue((r.out + r.err).contains("midpoint"), r.out + r.err);
+        assertEquals(32, ImageIO.read(out.resolve("face-1-s5.png").toFile()).getWidth());
+
+        remove(jar);
+        await(() -> sisma("info"), x -> !x.out.contains("sampler midpoint"));
+        Result gone = sisma("generate", "--mask", mask.toString(), "--sampler", "midpoint", "--steps", "1", "--out", out.toString());
+        assertEquals(2, gone.code);
+        assertTrue(gone.err.contains("midpoint"), gone.err);
+    }
+
+    @Test
+    void aDatasetPluginFeedsTraining(@TempDir Path tmp) throws Exception {
+        Path data = Files.createDirectories(tmp.resolve("pairs"));
+        for (int i = 0; i < 10; i++) {   // the tenth is the test split
+            writePair(data, "face" + i, i);
+        }
+        Path jar = drop("pairs-dataset-1.0.0.jar");
+        await(() -> sisma("info"), r -> r.out.contains("dataset pairs"));
+        Path run = tmp.resolve("run");
+        Result r = sisma("train", "--config", "demo", "--data", "pairs:" + data, "--out", run.toString(), "--steps", "1",
+                "--batch", "2", "--sample-every", "0", "--checkpoint-minutes", "0");
+        assertEquals(0, r.code, r.out + r.err);
+        assertTrue(Files.size(run.resolve("checkpoint.safetensors")) > 0);
+
+        remove(jar);
+        await(() -> sisma("info"), x -> !x.out.contains("dataset pairs"));
+        Result gone = sisma("train", "--config", "demo", "--data", "pairs:" + data, "--out", tmp.resolve("run2").toString(), "--steps", "1");
+        assertEquals(2, gone.code, gone.err);
+    }
+
+    @Test
+    void aBundleThatDoesNotResolveIsOneLineAndTheRestWorks() throws Exception {
+        Path broken = plugins.resolve("broken.jar");
+        Path tmpJar = Files.createTempFile(storage, "broken", ".jar");
+        Files.delete(tmpJar);
+        try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + tmpJar.toUri()), Map.of("create", "true"))) {
+            Files.createDirectories(zip.getPath("META-INF"));
+            Files.writeString(zip.getPath("META-INF/MANIFEST.MF"), """
+                    Manifest-Version: 1.0
+                    Bundle-ManifestVersion: 2
+                    Bundle-SymbolicName: example.broken
+                    Bundle-Version: 1.0.0
+                    Import-Package: com.example.nowhere;version="[1.0,2)"
+                    """);
+        }
+        Files.move(tmpJar, broken);
+        awaitTrue(() -> findBundle("example.broken") != null, "FileInstall did not install broken.jar");
+        Path hello = drop("hello-command-1.0.0.jar");
+        Result r = await(() -> sisma("hello"), x -> x.code == 0);
+        assertEquals("hello world\n", r.out);
+        Result info = sisma("info");
+        assertEquals(0, info.code);
+        assertTrue(info.out.contains("broken.jar (example.broken 1.0.0): did not start: it imports package com.example.nowhere [1.0.0, 2.0.0),"
+                + " which no installed bundle exports"), info.out);
+        // Reported once, in one line, before the command that first saw it (or by the folder watch).
+        remove(broken);
+        remove(hello);
+        await(() -> sisma("info"), x -> !x.out.contains("broken.jar") && !x.out.contains("hello-command"));
+    }
+
+    // --- helpers
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Path drop(String name) throws IOException {
+        // Copied under another name and renamed, so FileInstall never sees a half-written jar.
+        Path tmp = Files.createTempFile(storage, "drop", ".part");
+        Files.copy(jars.resolve(name), tmp, StandardCopyOption.REPLACE_EXISTING);
+        return Files.move(tmp, plugins.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static void remove(Path jar) throws IOException {
+        Files.delete(jar);
+    }
+
+    static void writePair(Path dir, String name, int seed) throws IOException {
+        BufferedImage photo = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+        BufferedImage mask = new BufferedImage(32, 32, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 32; y++) {
+            for (int x = 0; x < 32; x++) {
+                photo.setRGB(x, y, (x * 8 + seed) << 16 | (y * 8) << 8 | 128);
+                mask.getRaster().setSample(x, y, 0, (x / 8 + y / 8 + seed) % 19);
+            }
+        }
+        ImageIO.write(photo, "png", dir.resolve(name + ".png").toFile());
+        ImageIO.write(mask, "png", dir.resolve(name + "_mask.png").toFile());
+    }
+
+    static Bundle findBundle(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    static Bundle bundle(String symbolicName) {
+        Bundle b = findBundle(symbolicName);
+        assertNotNull(b, "bundle " + symbolicName + " is not installed");
+        return b;
+    }
+
+    /** Runs a command through the CLI bundle's main function, as the launcher does. */
+    @SuppressWarnings("unchecked")
+    static synchronized Result sisma(String... args) {
+        try {
+            ServiceReference<?>[] refs = context.getAllServiceReferences(Function.class.getName(), "(sisma.main=true)");
+            assertNotNull(refs, "the CLI main service is not registered");
+            Function<String[], Integer> main = (Function<String[], Integer>) context.getService(refs[0]);
+            PrintStream out = System.out;
+            PrintStream err = System.err;
+            ByteArrayOutputStream o = new ByteArrayOutputStream();
+            ByteArrayOutputStream e = new ByteArrayOutputStream();
+            try {
+                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+                int code = main.apply(args);
+                return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+            } finally {
+                System.setOut(out);
+                System.setErr(err);
+                context.ungetService(refs[0]);
+            }
+        } catch (org.osgi.framework.InvalidSyntaxException ex) {
+            throw new AssertionError(ex);
+        }
+    }
+
+    /** FileInstall looks at the folder every 200 ms here: poll for the effect, failing after 20 s. */
+    static Result await(java.util.function.Supplier<Result> run, Predicate<Result> done) throws InterruptedException {
+        Result last = null;
+        for (int i = 0; i < 200; i++) {
+            last = run.get();
+            if (done.test(last)) {
+                return last;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the plugin folder change did not take effect; last output:\n" + last.out + last.err);
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
+        for (int i = 0; i < 200 && !done.getAsBoolean(); i++) {
+            Thread.sleep(100);
+        }
+        assertTrue(done.getAsBoolean(), what);
+    }
+}
