@@ -43,6 +43,9 @@ final class OutputFolder {
         try {
             Path probe = Files.createTempFile(out, ".sisma-write-check-", ".tmp");
             Files.delete(probe);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // The folder is there, yet a new file in it is "not found": a pseudo file system (/proc, /sys).
+            throw new InputException(out + ": cannot write in this folder: its file system does not take new files", e);
         } catch (FileSystemException e) {
             throw new InputException(out + ": cannot write in this folder: " + ImageFiles.reason(e), e);
         } catch (IOException e) {

@@ -107,7 +107,10 @@ class ContainerTest {
         Bundle cpu = bundle("dev.sisma.engine.cpu");
         cpu.stop();
         Result stopped = sisma("info");
-        assertFalse(stopped.out.contains(" cpu "), stopped.out);
+        assertFalse(stopped.out.contains("* cpu "), stopped.out);
+        assertTrue(stopped.out.contains("    cpu      absent: bundle dev.sisma.engine.cpu is stopped"), stopped.out);
+        assertTrue(stopped.out.contains("    cuda     absent: no CUDA backend bundle (dev.sisma.engine.cuda) is installed"),
+                stopped.out);
         cpu.start();
         Result started = sisma("info");
         assertTrue(started.out.contains("* cpu "), started.out);

@@ -57,6 +57,35 @@ class LauncherProcessTest {
     }
 
     @Test
+    void aBareExitLeavesTheShellWithoutAnError() throws Exception {
+        Run r = launchWithInput("exit\n", "shell");
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("Welcome to Apache Felix Gogo"), r.out);
+        assertTrue(!(r.out + r.err).contains("Cannot coerce"), r.out + r.err);
+    }
+
+    @Test
+    void helpShellAndInfoListEveryBackend() throws Exception {
+        Run h = launch("help", "shell");
+        assertEquals(0, h.code, h.err);
+        assertTrue(h.out.startsWith("usage: sisma shell"), h.out);
+        Run i = launch("info");
+        assertEquals(0, i.code, i.err);
+        assertTrue(i.out.contains("* cpu "), i.out);
+        assertTrue(i.out.matches("(?s).*\\n    cuda     absent: [^\\n]+\\n.*"), i.out);
+    }
+
+    @Test
+    void generateTakesACelebAMaskHqPartFile(@org.junit.jupiter.api.io.TempDir Path out) throws Exception {
+        Path part = Path.of(System.getProperty("sisma.testdata"), "celebamask-hq-mini", "CelebAMask-HQ-mask-anno", "0",
+                "00001_hair.png");
+        Run r = launch("generate", "--mask", part.toString(), "--samples", "1", "--seed", "5", "--steps", "1",
+                "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(java.nio.file.Files.size(out.resolve("00001-s5.png")) > 0, r.out);
+    }
+
+    @Test
     void generatePaintsTheExampleMaskWithTheBundledDemoModel(@org.junit.jupiter.api.io.TempDir Path out) throws Exception {
         Path mask = Path.of(System.getProperty("sisma.examples")).resolve("face-1.png");
         Run r = launch("generate", "--mask", mask.toString(), "--samples", "2", "--seed", "3", "--steps", "2",
