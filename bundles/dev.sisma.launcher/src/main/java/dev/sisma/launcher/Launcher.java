@@ -34,6 +34,8 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 public final class Launcher {
     public static final String MAIN_PROPERTY = "sisma.main";
+    /** The folder under {@code bundle/} whose bundles are installed but left for a command to start. */
+    public static final String ON_DEMAND = "on-demand";
     /** System property: the default plugin folder ({@code ./sisma} passes the checkout's {@code plugins/}). */
     public static final String PLUGINS_PROPERTY = "sisma.plugins";
     /** The framework property FileInstall watches; {@code extraProperties} may override it. */
@@ -71,7 +73,7 @@ public final class Launcher {
             return;
         }
         String config = "handlers=java.util.logging.ConsoleHandler\n.level=INFO\njava.util.logging.ConsoleHandler.level=ALL\n"
-                + "org.apache.aries.spifly.level=WARNING\norg.eclipse.jetty.level=WARNING\norg.apache.felix.http.level=WARNING\n";
+                + "org.apache.aries.spifly.level=WARNING\norg.eclipse.jetty.level=WARNING\norg.apache.felix.http.level=SEVERE\n";
         try {
             java.util.logging.LogManager.getLogManager().readConfiguration(
                     new java.io.ByteArrayInputStream(config.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
@@ -182,6 +184,10 @@ public final class Launcher {
         for (Path jar : bundleJars()) {
             installed.add(context.installBundle(jar.toUri().toString()));
         }
+        // Installed, not started: the command that needs one starts it (serve starts the HTTP server).
+        for (Path jar : bundleJars(runtime.resolve("bundle").resolve(ON_DEMAND))) {
+            context.installBundle(jar.toUri().toString());
+        }
         framework.start();
         // The service loader mediator, then the bundles that only provide services to it, start
         // first, so a library that looks its provider up as its first consumer starts (SLF4J as
@@ -252,7 +258,13 @@ public final class Launcher {
     }
 
     List<Path> bundleJars() {
-        Path dir = runtime.resolve("bundle");
+        return bundleJars(runtime.resolve("bundle"));
+    }
+
+    private static List<Path> bundleJars(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.toString().endsWith(".jar")).filter(Launcher::isBundle)
                     .sorted(Comparator.comparing(Path::toString)).toList();

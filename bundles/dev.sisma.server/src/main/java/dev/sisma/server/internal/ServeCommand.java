@@ -1,0 +1,232 @@
+package dev.sisma.server.internal;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.launch.Framework;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+import dev.sisma.api.cli.Args;
+import dev.sisma.api.cli.Command;
+import dev.sisma.api.cli.CommandContext;
+import dev.sisma.api.cli.UsageException;
+
+/**
+ * {@code sisma serve}: configures and starts the HTTP server (Felix HTTP Jetty, installed but not
+ * started by the launcher), the job queue and the API (Config Admin PIDs {@code org.apache.felix.http}
+ * and {@value JobQueue#PID}), then keeps the container up until SIGTERM or Ctrl-C, which stop the
+ * framework cleanly: queued jobs and the one running stay on disk and run after the next start.
+ */
+@Component(service = Command.class)
+public final class ServeCommand implements Command {
+    static final String HTTP_PID = "org.apache.felix.http";
+
+    private final BundleContext context;
+    private final ConfigurationAdmin configAdmin;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    @Activate
+    public ServeCommand(BundleContext context, @Reference ConfigurationAdmin configAdmin) {
+        this.context = context;
+        this.configAdmin = configAdmin;
+    }
+
+    @Deactivate
+    void deactivate() {
+        stopped.countDown();
+    }
+
+    @Override
+    public String name() {
+        return "serve";
+    }
+
+    @Override
+    public String summary() {
+        return "serve faces over HTTP: a JSON API, a job queue and a web page";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: sisma serve [--port 8080] [--host 127.0.0.1] [--no-auth] [options]
+                  Serves the API (docs/http-api.md) and the web page at http://HOST:PORT/ until SIGTERM or Ctrl-C.
+                  --port N          TCP port (default 8080; 0 picks a free one)
+                  --host ADDR       address to bind (default 127.0.0.1, loopback only)
+                  --no-auth         no API token (only on a loopback address)
+                  --state-dir DIR   API token and jobs (default ~/.config/sisma); queued jobs survive a restart
+                  --queue N         queued jobs at most; more get 429 with Retry-After (default 32)
+                  --max-upload N    largest mask upload in bytes (default 4194304)
+                  --models DIR      further models: DIR/NAME.safetensors is model NAME (besides the bundled demo)""";
+    }
+
+    @Override
+    public int run(List<String> args, CommandContext ctx) throws Exception {
+        Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models"), Set.of("--no-auth"));
+        if (!a.positional().isEmpty()) {
+            throw new UsageException("unexpected argument '" + a.positional().get(0) + "'");
+        }
+        int port = a.getInt("--port", 8080);
+        if (port < 0 || port > 65535) {
+            throw new UsageException("--port must be 0..65535, got " + port);
+        }
+        String host = a.get("--host", "127.0.0.1");
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--host " + host + ": unknown host");
+        }
+        boolean auth = !a.has("--no-auth");
+        if (!auth && !address.isLoopbackAddress()) {
+            throw new UsageException("--no-auth is allowed on a loopback address only (such as 127.0.0.1), not on " + host);
+        }
+        int queue = a.getInt("--queue", 32);
+        if (queue < 1 || queue > 100_000) {
+            throw new UsageException("--queue must be 1..100000, got " + queue);
+        }
+        long maxUpload = a.getLong("--max-upload", 4L << 20);
+        if (maxUpload < 1024 || maxUpload > ApiServlet.MULTIPART_MAX) {
+            throw new UsageException("--max-upload must be 1024.." + ApiServlet.MULTIPART_MAX + " bytes, got " + maxUpload);
+        }
+        Path stateDir = a.has("--state-dir") ? ctx.resolve(a.get("--state-dir", null))
+                : Path.of(System.getProperty("user.home"), ".config", "sisma");
+        String models = a.has("--models") ? ctx.resolve(a.get("--models", null)).toString() : "";
+        port = claim(address, port, host);
+
+        String token = null;
+        Token.Loaded t = null;
+        if (auth) {
+            t = Token.loadOrCreate(stateDir);
+            token = t.value();
+        }
+
+        Hashtable<String, Object> server = new Hashtable<>();
+        server.put("state.dir", stateDir.toString());
+        server.put("auth", auth);
+        server.put("queue.capacity", queue);
+        server.put("max.upload.bytes", maxUpload);
+        server.put("models.dir", models);
+        update(JobQueue.PID, server);
+        Hashtable<String, Object> http = new Hashtable<>();
+        http.put("org.apache.felix.http.enable", true);
+        http.put("org.apache.felix.https.enable", false);
+        http.put("org.osgi.service.http.port", port);
+        http.put("org.apache.felix.http.host", address.getHostAddress());
+        http.put("org.apache.felix.http.jetty.sendServerHeader", false);
+        update(HTTP_PID, http);
+        startOnDemandBundles(ctx);
+
+        String base = "http://" + (address.getHostAddress().contains(":") ? "[" + address.getHostAddress() + "]" : address.getHostAddress())
+                + ":" + port + "/";
+        if (!waitForHealth(base, 30_000)) {
+            ctx.err().println("sisma serve: the HTTP server did not come up on " + base + " within 30 s");
+            return 1;
+        }
+        Thread hook = new Thread(this::stopFramework, "sisma-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        ctx.out().println("sisma serve: listening on " + base + " (state in " + stateDir + "; Ctrl-C stops)");
+        if (t != null && t.created()) {
+            ctx.out().println("sisma serve: API token (shown once; kept in " + t.file() + "): " + token);
+            ctx.out().println("sisma serve: the page with the token: " + base + "#token=" + token);
+        } else if (t != null) {
+            ctx.out().println("sisma serve: API token in " + t.file());
+        } else {
+            ctx.out().println("sisma serve: no API token (--no-auth)");
+        }
+        ctx.out().flush();
+        try {
+            stopped.await();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // The JVM is shutting down: the hook is stopping the framework.
+            }
+        }
+        return 0;
+    }
+
+    /** The port, free now (a busy one is refused here, in one line); 0 picks a free one. */
+    private static int claim(InetAddress address, int port, String host) throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(address, port));
+            return s.getLocalPort();
+        } catch (java.net.BindException e) {
+            throw new UsageException("--port " + port + " on " + host + ": cannot listen there (" + e.getMessage() + ")");
+        }
+    }
+
+    private void update(String pid, Dictionary<String, Object> props) throws IOException {
+        Configuration c = configAdmin.getConfiguration(pid, "?");
+        c.update(props);
+    }
+
+    /** The bundles the launcher installed under bundle/on-demand (the HTTP server), started now. */
+    private void startOnDemandBundles(CommandContext ctx) {
+        for (Bundle b : context.getBundles()) {
+            if (b.getLocation().contains("/on-demand/") && b.getState() != Bundle.ACTIVE) {
+                try {
+                    b.start();
+                } catch (BundleException e) {
+                    ctx.err().println("sisma serve: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static boolean waitForHealth(String base, long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < end) {
+            try {
+                HttpURLConnection c = (HttpURLConnection) URI.create(base + "api/health").toURL().openConnection();
+                c.setConnectTimeout(1000);
+                c.setReadTimeout(2000);
+                int code = c.getResponseCode();
+                c.disconnect();
+                if (code == 200) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // not up yet
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
+    /** SIGTERM or Ctrl-C: stop the framework (every component deactivates, the queue saves its jobs) and wait for it. */
+    private void stopFramework() {
+        try {
+            Bundle system = context.getBundle(0);
+            system.stop();
+            if (system instanceof Framework f) {
+                f.waitForStop(30_000);
+            }
+        } catch (BundleException | IllegalStateException e) {
+            // Stopping already.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
