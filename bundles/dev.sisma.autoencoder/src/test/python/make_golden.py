@@ -21,7 +21,10 @@ byte-identical files. Layout:
     shipped weights, .decoded = decoder(latent);
   - sdvae.image [2,3,16,24] ([-1, 1]), .latent = 0.18215 * posterior mean [2,4,8,12],
     .z [2,4,8,12] (random, scaled), .decoded = decode(z) [2,3,16,24].
+- sdvae_full_names.json: every parameter name and shape of the full sd-vae-ft-mse configuration
+  (channels 128, 256, 512, 512; 2 ResNets per down block), for a layout test without its 335 MB.
 """
+import json
 import math
 import os
 import sys
@@ -112,6 +115,10 @@ def main():
         io["sdvae.decoded"] = vae.decode(z.double()).float()
 
     save_file(io, os.path.join(OUT, "io.safetensors"), metadata={"source": "make_golden.py"})
+    full = {k: list(v.shape) for k, v in AutoencoderKL().state_dict().items()}
+    with open(os.path.join(OUT, "sdvae_full_names.json"), "w") as f:
+        json.dump(full, f, indent=0, sort_keys=True)
+        f.write("\n")
     for k, v in io.items():
         print(f"{k:24s} {list(v.shape)} max |v| {v.abs().max().item():.4g}")
     print("wrote", os.path.normpath(OUT))
