@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.sisma.api.cli.InputException;
 import dev.sisma.autoencoder.Autoencoder;
@@ -24,7 +25,8 @@ import dev.sisma.engine.spi.Backend;
 public final class AutoencoderRegistry implements Autoencoders {
     private final List<AutoencoderProvider> providers = new CopyOnWriteArrayList<>();
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
     void addProvider(AutoencoderProvider p) {
         providers.add(p);
     }
@@ -40,7 +42,7 @@ public final class AutoencoderRegistry implements Autoencoders {
 
     @Override
     public Autoencoder open(String spec, Path workingDirectory, Backend backend) {
-        for (AutoencoderProvider p : providers) {
+        for (AutoencoderProvider p : providers()) {
             if (p.name().equals(spec)) {
                 return p.openBuiltin(backend);
             }
@@ -53,7 +55,7 @@ public final class AutoencoderRegistry implements Autoencoders {
             throw new InputException(file + ": is a directory, not a safetensors weights file");
         }
         try (SafeTensorsFile f = Weights.open(file)) {
-            for (AutoencoderProvider p : providers) {
+            for (AutoencoderProvider p : providers()) {
                 if (p.recognizes(f.names())) {
                     return p.open(f, backend);
                 }
