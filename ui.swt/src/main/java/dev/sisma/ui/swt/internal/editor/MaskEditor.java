@@ -4,9 +4,8 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.LongFunction;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.custom.SashForm;
@@ -45,7 +44,6 @@ import dev.sisma.ui.swt.internal.generate.GeneratorSource;
  */
 public final class MaskEditor extends Composite {
     public static final int NEW_SIZE = 512;
-    static final Pattern PART_FILE = Pattern.compile("(\\d+)_([a-z_]+)\\.png");
     private static final String[] MASK_EXT = {"*.png", "*.*"};
     private static final String[] MASK_NAMES = {"Mask PNG (class index or colour)", "All files"};
 
@@ -406,15 +404,14 @@ public final class MaskEditor extends Composite {
             Path file = p;
             String note;
             Path photo = null;
-            Matcher m = PART_FILE.matcher(p.getFileName().toString());
-            if (m.matches() && FaceClass.byPartName(m.group(2)) != null && p.getParent() != null
-                    && p.getParent().getParent() != null) {
-                int id = Integer.parseInt(m.group(1));
-                Path anno = p.getParent().getParent();
-                mask = MaskFiles.readParts(anno, id);
+            Optional<MaskFiles.PartEntry> entry = MaskFiles.partEntry(p);
+            if (entry.isPresent()) {
+                int id = entry.get().id();
+                mask = MaskFiles.readEntry(entry.get());
                 file = null;
                 note = "Opened CelebAMask-HQ entry " + id + " (merged from its part files); Save writes a new index PNG.";
-                photo = firstExisting(anno.resolveSibling("CelebA-HQ-img").resolve(id + ".jpg"));
+                Path anno = entry.get().folder().getParent();
+                photo = anno == null ? null : firstExisting(anno.resolveSibling("CelebA-HQ-img").resolve(id + ".jpg"));
             } else {
                 ImportedMask im = MaskFiles.read(p);
                 mask = im.mask();
