@@ -124,6 +124,37 @@ class OptimTest {
     }
 
     @Test
+    void fitsALinearMapAndSkipsDecayWhereAsked() {
+        // y = x W^T with W* = [[2, -1]] (the engine's module test of the optimizer, now the only AdamW)
+        try (dev.sisma.engine.nn.Linear lin = new dev.sisma.engine.nn.Linear(be, 2, 1, true)) {
+            lin.bias.weightDecay(false);
+            AdamWSettings s = AdamWSettings.defaults().withLr(0.05).withWeightDecay(0.01).withWarmupSteps(0);
+            try (AdamW opt = new AdamW(lin.namedParameters(), s, WeightDecayRule.MARKED_ONLY)) {
+                assertTrue(opt.decays("weight"));
+                assertFalse(opt.decays("bias"));
+                float first = 0, last = 0;
+                for (int i = 0; i < 200; i++) {
+                    try (Scope sc = Scope.open()) {
+                        Tensor x = Tensor.randn(be, 3, i * 16L, 8, 2);
+                        Tensor target = Ops.linear(x, Tensor.of(be, new float[] {2, -1}, 1, 2), null);
+                        Tensor loss = Ops.mseLoss(lin.forward(x), target);
+                        if (i == 0) first = loss.item();
+                        last = loss.item();
+                        loss.backward();
+                    }
+                    opt.step();
+                    opt.zeroGrad();
+                }
+                assertEquals(200, opt.stepCount());
+                assertTrue(last < first * 0.01f, "loss " + first + " -> " + last);
+                float[] w = lin.weight.value().toArray();
+                assertEquals(2f, w[0], 0.1f);
+                assertEquals(-1f, w[1], 0.1f);
+            }
+        }
+    }
+
+    @Test
     void optimizerStepAllocatesNothing() {
         TinyTask task = new TinyTask(be);
         try (AdamW opt = new AdamW(task.parameters(), AdamWSettings.defaults(), WeightDecayRule.SISMA)) {
