@@ -1,5 +1,7 @@
 package dev.sisma.autoencoder.internal;
 
+import java.util.List;
+
 import dev.sisma.autoencoder.Autoencoder;
 import dev.sisma.engine.NoGrad;
 import dev.sisma.engine.Ops;
@@ -93,8 +95,8 @@ final class Taef2 implements Autoencoder {
                               String decoderPrefix, Backend backend) {
         Taef2 t = new Taef2(name, Config.of(encoderFile, encoderPrefix), backend);
         try {
-            Weights.load(t.encoder, encoderFile, encoderPrefix, java.util.List::of, "a TAEF2 encoder " + t.config);
-            Weights.load(t.decoder, decoderFile, decoderPrefix, java.util.List::of, "a TAEF2 decoder " + t.config);
+            Weights.load(t.encoder, encoderFile, encoderPrefix, List::of, "a TAEF2 encoder " + t.config);
+            Weights.load(t.decoder, decoderFile, decoderPrefix, List::of, "a TAEF2 decoder " + t.config);
             t.freeze();
             return t;
         } catch (RuntimeException e) {
