@@ -52,6 +52,7 @@ class PluginFolderTest {
     static Framework framework;
     static BundleContext context;
     static Path storage;
+    static volatile long lastBundleEvent = System.nanoTime();
 
     @BeforeAll
     static void buildExamplesAndStart(@TempDir Path tmp) throws Exception {
@@ -61,6 +62,7 @@ class PluginFolderTest {
         framework = new Launcher(Path.of(System.getProperty("sisma.runtime")), Map.of("felix.fileinstall.poll", "200"))
                 .start(storage, false, plugins);
         context = framework.getBundleContext();
+        context.addBundleListener(e -> lastBundleEvent = System.nanoTime());
     }
 
     @AfterAll
@@ -170,6 +172,7 @@ class PluginFolderTest {
             Files.writeString(zip.getPath("rebuilt.txt"), "a second build");
         }
         Files.move(rebuilt, jar, StandardCopyOption.REPLACE_EXISTING);
+        settle();
         awaitTrue(() -> before.getLastModified() != modified && before.getState() == Bundle.ACTIVE, "the bundle was not updated");
         assertEquals(before.getBundleId(), bundle("dev.sisma.examples.hello-command").getBundleId(), "updated, not reinstalled");
         assertNotNull(before.getEntry("rebuilt.txt"));
@@ -236,6 +239,7 @@ class PluginFolderTest {
                     """);
         }
         Files.move(tmpJar, broken);
+        settle();
         awaitTrue(() -> findBundle("example.broken") != null, "FileInstall did not install broken.jar");
         Path hello = drop("hello-command-1.0.0.jar");
         Result r = await(() -> sisma("hello"), x -> x.code == 0);
@@ -255,15 +259,35 @@ class PluginFolderTest {
     record Result(int code, String out, String err) {
     }
 
-    static Path drop(String name) throws IOException {
+    static Path drop(String name) throws Exception {
         // Copied under another name and renamed, so FileInstall never sees a half-written jar.
         Path tmp = Files.createTempFile(storage, "drop", ".part");
         Files.copy(jars.resolve(name), tmp, StandardCopyOption.REPLACE_EXISTING);
-        return Files.move(tmp, plugins.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        Path jar = Files.move(tmp, plugins.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        settle();
+        return jar;
     }
 
-    static void remove(Path jar) throws IOException {
+    static void remove(Path jar) throws Exception {
         Files.delete(jar);
+        settle();
+    }
+
+    /**
+     * Waits until FileInstall has done its work: a bundle event came after the change and then a
+     * second passed without one (it installs, starts and refreshes in steps; a service taken in the
+     * middle may belong to a class loader the refresh throws away).
+     */
+    static void settle() throws InterruptedException {
+        long changed = System.nanoTime();
+        for (int i = 0; i < 300; i++) {
+            long last = lastBundleEvent;
+            if (last > changed && System.nanoTime() - last > 1_000_000_000L) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the plugin folder did not settle within 30 s");
     }
 
     static void writePair(Path dir, String name, int seed) throws IOException {
