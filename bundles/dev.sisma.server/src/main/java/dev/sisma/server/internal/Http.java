@@ -33,7 +33,7 @@ final class Http {
         if (resp.isCommitted()) {
             return;
         }
-        resp.reset();
+        resp.resetBuffer(); // the headers set so far (Retry-After, WWW-Authenticate) stay
         json(resp, status, Map.of("error", message));
     }
 
