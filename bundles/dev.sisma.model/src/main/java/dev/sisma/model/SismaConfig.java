@@ -23,7 +23,8 @@ import dev.sisma.model.internal.MiniJson;
  * <p>Named configs: {@code sisma-L/2} (the paper's), {@code sisma-B/2}, {@code sisma-S/2},
  * {@code demo} (pixel space, 3x32x32 images, patch 4 so 64 tokens, 4 blocks of width 128, 2.3M
  * parameters, learned null mask: a training step of batch 16 takes about 1.4 s on 2 CPU cores, so
- * it trains in well under an hour). See {@link #named}.
+ * it trains in well under an hour), {@code demo-256} (TAEF2 latents of 256x256 faces, 32x32x32,
+ * patch 2 so 256 tokens, 4 blocks of width 128). See {@link #named}.
  *
  * @param name            display name
  * @param depth           number of blocks
@@ -49,8 +50,12 @@ import dev.sisma.model.internal.MiniJson;
  * @param lnEps           LayerNorm epsilon
  * @param timestepScale   t is multiplied by this before the sinusoidal features (1000)
  * @param frequencyDim    size of the sinusoidal timestep features (256)
- * @param space           "latent" (SD VAE) or "pixel"
- * @param latentScale     latent multiplier after VAE encode (0.18215)
+ * @param space           "latent" (the latents of a frozen image autoencoder) or "pixel"
+ * @param latentScale     the model's latent = (autoencoder latent - latentShift) * latentScale; the autoencoder's
+ *                        own scaling (the SD-VAE's 0.18215) is applied before, so 1 unless its latents need more
+ * @param autoencoder     the autoencoder of a latent model: {@code "taef2"} (built in, 32 channels) or
+ *                        {@code "sd-vae"} (a user's weights file, 4 channels); ignored in pixel space
+ * @param latentShift     see latentScale
  * @param tLogitMean      training t = sigmoid(n), n ~ N(tLogitMean, tLogitStd^2)
  * @param tLogitStd       see tLogitMean
  * @param dtMin           Mamba dt init: log-uniform in [dtMin, dtMax], floored at dtFloor
@@ -65,8 +70,8 @@ public record SismaConfig(String name, int depth, int hidden, int patch, int inp
         int inChannels, int outChannels, int maskClasses, int dState, int expand, int dtRank, int convKernel,
         ScanSchedule scanSchedule, BlockType blockType, int attentionHeads, double mlpRatio,
         MaskDownsample maskDownsample, CrossScanInput crossScanInput, boolean nullMask, double maskDropout,
-        double lnEps, double timestepScale, int frequencyDim, Space space, double latentScale,
-        double tLogitMean, double tLogitStd, double dtMin, double dtMax, double dtFloor,
+        double lnEps, double timestepScale, int frequencyDim, Space space, double latentScale, String autoencoder,
+        double latentShift, double tLogitMean, double tLogitStd, double dtMin, double dtMax, double dtFloor,
         String sampler, int sampleSteps, double cfgScale, long initSeed) {
 
     /** Token orders per block (see {@link ScanOrders}). */
@@ -111,16 +116,40 @@ public record SismaConfig(String name, int depth, int hidden, int patch, int inp
     /** The spec's defaults (= {@code sisma-L/2}). */
     public static final SismaConfig DEFAULTS = new SismaConfig("sisma-L/2", 24, 1024, 2, 32, 256, 4, 4, 19, 16, 2, 0, 4,
             ScanSchedule.ROWCOL4, BlockType.SISMA, 16, 4.0, MaskDownsample.AREA, CrossScanInput.CONTENT, false, 0.0,
-            1e-6, 1000.0, 256, Space.LATENT, 0.18215, 0.0, 1.0, 1e-3, 1e-1, 1e-4, "euler", 200, 1.0, 0L);
+            1e-6, 1000.0, 256, Space.LATENT, 1.0, "sd-vae", 0.0, 0.0, 1.0, 1e-3, 1e-1, 1e-4, "euler", 200, 1.0, 0L);
 
     /** The names {@link #named} knows. */
-    public static final List<String> NAMES = List.of("sisma-L/2", "sisma-B/2", "sisma-S/2", "demo");
+    public static final List<String> NAMES = List.of("sisma-L/2", "sisma-B/2", "sisma-S/2", "demo", "demo-256");
+
+    /** The autoencoder of a config that names none (the paper's: Stable Diffusion's VAE). */
+    public static final String DEFAULT_AUTOENCODER = "sd-vae";
+
+    /** A config without the autoencoder fields: {@value #DEFAULT_AUTOENCODER}, shift 0. */
+    public SismaConfig(String name, int depth, int hidden, int patch, int inputSize, int imageSize,
+            int inChannels, int outChannels, int maskClasses, int dState, int expand, int dtRank, int convKernel,
+            ScanSchedule scanSchedule, BlockType blockType, int attentionHeads, double mlpRatio,
+            MaskDownsample maskDownsample, CrossScanInput crossScanInput, boolean nullMask, double maskDropout,
+            double lnEps, double timestepScale, int frequencyDim, Space space, double latentScale,
+            double tLogitMean, double tLogitStd, double dtMin, double dtMax, double dtFloor,
+            String sampler, int sampleSteps, double cfgScale, long initSeed) {
+        this(name, depth, hidden, patch, inputSize, imageSize, inChannels, outChannels, maskClasses, dState, expand, dtRank,
+                convKernel, scanSchedule, blockType, attentionHeads, mlpRatio, maskDownsample, crossScanInput, nullMask,
+                maskDropout, lnEps, timestepScale, frequencyDim, space, latentScale, DEFAULT_AUTOENCODER, 0.0, tLogitMean,
+                tLogitStd, dtMin, dtMax, dtFloor, sampler, sampleSteps, cfgScale, initSeed);
+    }
 
     public SismaConfig {
         List<String> bad = problems(depth, hidden, patch, inputSize, imageSize, inChannels, outChannels, maskClasses,
                 dState, expand, dtRank == 0 ? 1 : dtRank, convKernel, blockType, attentionHeads, mlpRatio, nullMask, maskDropout, lnEps,
                 frequencyDim, space, tLogitStd, dtMin, dtMax, dtFloor, sampleSteps, scanSchedule, maskDownsample,
                 crossScanInput, sampler);
+        if (autoencoder == null || autoencoder.isBlank()) {
+            bad.add("field autoencoder: must name an autoencoder (taef2, sd-vae)");
+        }
+        if (!(latentScale > 0) || Double.isInfinite(latentScale) || !Double.isFinite(latentShift)) {
+            bad.add("fields latent_scale/latent_shift: need a finite latent_scale > 0 and a finite latent_shift, got "
+                    + latentScale + ", " + latentShift);
+        }
         if (!bad.isEmpty()) {
             throw new IllegalArgumentException(bad.get(0));
         }
@@ -330,6 +359,8 @@ public record SismaConfig(String name, int depth, int hidden, int patch, int inp
         m.put("frequency_dim", frequencyDim);
         m.put("space", lower(space));
         m.put("latent_scale", latentScale);
+        m.put("autoencoder", autoencoder);
+        m.put("latent_shift", latentShift);
         m.put("t_logit_mean", tLogitMean);
         m.put("t_logit_std", tLogitStd);
         m.put("dt_min", dtMin);
@@ -379,7 +410,8 @@ public record SismaConfig(String name, int depth, int hidden, int patch, int inp
                     f.integer("attention_heads"), f.number("mlp_ratio"), f.enumValue("mask_downsample", MaskDownsample.class),
                     f.enumValue("cross_scan_input", CrossScanInput.class), f.bool("null_mask"), f.number("mask_dropout"),
                     f.number("ln_eps"), f.number("timestep_scale"), f.integer("frequency_dim"),
-                    f.enumValue("space", Space.class), f.number("latent_scale"), f.number("t_logit_mean"),
+                    f.enumValue("space", Space.class), f.number("latent_scale"), f.string("autoencoder"),
+                    f.number("latent_shift"), f.number("t_logit_mean"),
                     f.number("t_logit_std"), f.number("dt_min"), f.number("dt_max"), f.number("dt_floor"),
                     f.string("sampler"), f.integer("sample_steps"), f.number("cfg_scale"), f.longValue("init_seed"));
         } catch (IllegalArgumentException e) {

@@ -1,9 +1,9 @@
 /**
  * SISMA: the model ({@link dev.sisma.model.Sisma}) and its config ({@link dev.sisma.model.SismaConfig},
- * named configs and JSON files).
+ * named configs and JSON files) and {@link dev.sisma.model.ImageSpace} (pixel space, or a frozen autoencoder's latents).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.sisma.model;
 
 import org.osgi.annotation.bundle.Export;

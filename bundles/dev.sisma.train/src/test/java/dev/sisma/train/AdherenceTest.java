@@ -65,7 +65,7 @@ class AdherenceTest {
     void measureReportsAdherenceDiversityAndWritesASheet() throws Exception {
         try (Sisma model = new Sisma(SismaTrainingTest.tiny(), SismaTrainingTest.CPU)) {
             Path sheet = tmp.resolve("sheet.png");
-            AdherenceCommand.Result r = AdherenceCommand.measure(model, 0, 3, 2, Samplers.byName("euler").orElseThrow(), 2, 1.0, 4, sheet, null);
+            AdherenceCommand.Result r = AdherenceCommand.measure(model, dev.sisma.model.ImageSpace.pixel(model.config()), 0, 3, 2, Samplers.byName("euler").orElseThrow(), 2, 1.0, 4, sheet, null);
             assertEquals(3, r.masks());
             assertTrue(r.adherence() > 0 && r.adherence() <= 1);
             assertTrue(r.realAdherence() > 0.8, "ceiling " + r.realAdherence());

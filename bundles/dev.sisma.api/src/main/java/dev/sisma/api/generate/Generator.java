@@ -23,6 +23,27 @@ public interface Generator {
     }
 
     /**
+     * Names of the models this generator ships, the one a request without a checkpoint uses first
+     * (e.g. {@code demo-32}, {@code demo-256}); empty when it ships none (the default).
+     *
+     * @since 1.3
+     */
+    default List<String> models() {
+        return List.of();
+    }
+
+    /**
+     * The checkpoint of a model this generator ships, to put in {@link GenerationRequest#checkpoint()};
+     * empty for a name it does not know (the default).
+     *
+     * @throws dev.sisma.api.cli.InputException when the model is known but missing from this build
+     * @since 1.3
+     */
+    default java.util.Optional<java.nio.file.Path> model(String name) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Runs the sampler for every requested sample. Samples of one request share the mask and differ
      * by seed: sample {@code i} uses seed {@code request.seed() + i}.
      *

@@ -1,10 +1,8 @@
 package dev.sisma.model.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,32 +24,37 @@ import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
 import dev.sisma.api.generate.SamplingDefaults;
 import dev.sisma.api.mask.Mask;
+import dev.sisma.autoencoder.Autoencoders;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.Ops;
 import dev.sisma.engine.Scope;
 import dev.sisma.engine.Tensor;
 import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.BundledModels;
 import dev.sisma.model.Checkpoints;
+import dev.sisma.model.ImageSpace;
 import dev.sisma.model.Sisma;
 import dev.sisma.model.SismaConfig;
 import dev.sisma.model.sampling.Sampler;
 
 /**
- * The {@link Generator} service: mask -> one-hot at the model's image size -> sampler -> images.
- * Keeps the last model it loaded (the editor generates again and again with the same one).
+ * The {@link Generator} service: mask -> one-hot at the model's image size -> sampler -> images
+ * (a latent model's samples decoded by its autoencoder). Ships the {@link BundledModels}; keeps the
+ * last model it loaded (the editor generates again and again with the same one).
  */
 @Component(service = Generator.class)
 public final class SismaGenerator implements Generator {
-    /** Where the bundled demo model lives in this bundle. */
-    public static final String DEMO_RESOURCE = "/dev/sisma/model/demo/demo.safetensors";
-
     private final Backends backends;
     private final List<Sampler> samplers = new CopyOnWriteArrayList<>();
+    private volatile Autoencoders autoencoders;
     private Loaded loaded;   // guarded by this
-    private final Object demoLock = new Object();
-    private Path demoCopy;   // guarded by demoLock
+    private final BundledModels bundled = new BundledModels();
 
-    private record Loaded(Path file, long modified, Backend backend, Sisma model) {
+    private record Loaded(Path file, long modified, Backend backend, Sisma model, ImageSpace space) {
+        void close() {
+            space.close();
+            model.close();
+        }
     }
 
     @Activate
@@ -69,17 +72,35 @@ public final class SismaGenerator implements Generator {
         samplers.remove(s);
     }
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void setAutoencoders(Autoencoders a) {
+        autoencoders = a;
+    }
+
+    void unsetAutoencoders(Autoencoders a) {
+        if (autoencoders == a) {
+            autoencoders = null;
+        }
+    }
+
+    @Override
+    public List<String> models() {
+        return BundledModels.NAMES;
+    }
+
+    @Override
+    public Optional<Path> model(String name) {
+        return BundledModels.isName(name) ? Optional.of(bundled.path(name)) : Optional.empty();
+    }
+
     @Deactivate
     synchronized void deactivate() throws IOException {
         if (loaded != null) {
-            loaded.model().close();
+            loaded.close();
             loaded = null;
         }
-        synchronized (demoLock) {
-            if (demoCopy != null) {
-                Files.deleteIfExists(demoCopy);
-            }
-        }
+        bundled.close();
     }
 
     @Override
@@ -95,7 +116,7 @@ public final class SismaGenerator implements Generator {
      */
     @Override
     public Optional<SamplingDefaults> defaults(Path checkpoint) {
-        Path file = checkpoint != null ? checkpoint : demoModel();
+        Path file = checkpoint != null ? checkpoint : bundled.path(BundledModels.DEFAULT);
         SismaConfig cfg;
         try (dev.sisma.engine.io.SafeTensorsFile f = Checkpoints.open(file)) {
             cfg = Checkpoints.configOf(f);
@@ -114,23 +135,32 @@ public final class SismaGenerator implements Generator {
     @Override
     public synchronized List<GeneratedImage> generate(GenerationRequest asked, Progress progress) {
         Backend backend = backend(asked.backend());
-        Sisma model = model(asked.checkpoint(), backend);
-        SismaConfig cfg = model.config();
+        Loaded l = model(asked.checkpoint(), backend);
+        SismaConfig cfg = l.model().config();
         GenerationRequest request = asked.withDefaults(defaultsOf(cfg));
         Sampler sampler = samplers.stream().filter(s -> s.name().equals(request.sampler())).findFirst()
                 .orElseThrow(() -> new InputException("unknown sampler '" + request.sampler() + "'; available: " + samplers()));
-        return generate(model, sampler, request, progress);
+        return generate(l.model(), l.space(), sampler, request, progress);
     }
 
-    /** The sampling itself, for a model at hand (also used without OSGi). */
+    /** The sampling itself, for a pixel-space model at hand (also used without OSGi). */
     public static List<GeneratedImage> generate(Sisma model, Sampler sampler, GenerationRequest request, Progress progress) {
-        SismaConfig cfg = model.config();
-        if (cfg.space() != SismaConfig.Space.PIXEL) {
-            throw new InputException("model config " + cfg.name() + " works in the Stable Diffusion VAE latent space and this build has"
-                    + " no VAE decoder; only pixel-space models (such as demo) can make images");
+        if (model.config().space() != SismaConfig.Space.PIXEL) {
+            throw new InputException("model config " + model.config().name() + " works in the latents of autoencoder "
+                    + model.config().autoencoder() + "; pass its ImageSpace");
         }
+        return generate(model, ImageSpace.pixel(model.config()), sampler, request, progress);
+    }
+
+    /**
+     * The sampling itself, for a model and its image space at hand (also used without OSGi): noise
+     * of the model's shape, the sampler, then the space's decoder; images at the config's image size.
+     */
+    public static List<GeneratedImage> generate(Sisma model, ImageSpace space, Sampler sampler, GenerationRequest request,
+                                                Progress progress) {
+        SismaConfig cfg = model.config();
         Backend be = model.backend();
-        int n = request.samples(), size = cfg.imageSize(), c = cfg.inChannels();
+        int n = request.samples(), size = cfg.imageSize(), c = 3;
         try (Scope scope = Scope.open()) {
             Tensor oneHot = oneHot(be, request.mask().resizeNearest(size, size), cfg.maskClasses());   // [1, 19, S, S]
             Tensor masks = Ops.broadcastTo(oneHot, dev.sisma.engine.Shape.of(n, cfg.maskClasses(), size, size)); // [n, 19, S, S]
@@ -141,7 +171,7 @@ public final class SismaGenerator implements Generator {
             }
             Tensor x0 = n == 1 ? noise[0] : Ops.concat(0, noise);                                      // [n, C, H, W]
             Tensor x = sampler.sample(model.velocityField(masks), x0, request.steps(), request.cfgScale(), progress);
-            float[] v = x.toArray();
+            float[] v = decode(space, x, cfg.inChannels());
             x.close();
             List<GeneratedImage> out = new ArrayList<>(n);
             int plane = size * size;
@@ -149,13 +179,47 @@ public final class SismaGenerator implements Generator {
                 int[] rgb = new int[plane];
                 for (int p = 0; p < plane; p++) {
                     int base = i * c * plane + p;
-                    int r = toByte(v[base]), g = toByte(v[base + (c > 1 ? plane : 0)]), b = toByte(v[base + (c > 2 ? 2 * plane : 0)]);
+                    int r = toByte(v[base]), g = toByte(v[base + plane]), b = toByte(v[base + 2 * plane]);
                     rgb[p] = r << 16 | g << 8 | b;
                 }
                 out.add(new GeneratedImage(request.seed() + i, size, size, rgb));
             }
             return out;
         }
+    }
+
+    /**
+     * The samples [n, C, s, s] as images [n, 3, S, S] in a flat array: decoded by a latent space's
+     * autoencoder one sample at a time (its activations at 256x256 are large); in pixel space the
+     * samples themselves, a 1-channel model's grey repeated.
+     */
+    private static float[] decode(ImageSpace space, Tensor x, int channels) {
+        if (!space.isLatent()) {
+            float[] v = x.toArray();
+            if (channels == 3) {
+                return v;
+            }
+            int n = x.dim(0), plane = x.dim(2) * x.dim(3);
+            float[] rgb = new float[n * 3 * plane];
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < 3; k++) {
+                    System.arraycopy(v, i * channels * plane + Math.min(k, channels - 1) * plane, rgb, (i * 3 + k) * plane, plane);
+                }
+            }
+            return rgb;
+        }
+        int n = x.dim(0);
+        float[] out = null;
+        for (int i = 0; i < n; i++) {
+            try (Scope s = Scope.open()) {
+                float[] img = space.decode(Ops.slice(x, 0, i, i + 1)).toArray();
+                if (out == null) {
+                    out = new float[n * img.length];
+                }
+                System.arraycopy(img, 0, out, i * img.length, img.length);
+            }
+        }
+        return out;
     }
 
     /** [-1, 1] to 0..255. */
@@ -183,8 +247,8 @@ public final class SismaGenerator implements Generator {
                         + backends.all().stream().map(Backend::name).toList()));
     }
 
-    private Sisma model(Path checkpoint, Backend backend) {
-        Path file = checkpoint != null ? checkpoint : demoModel();
+    private Loaded model(Path checkpoint, Backend backend) {
+        Path file = checkpoint != null ? checkpoint : bundled.path(BundledModels.DEFAULT);
         long modified;
         try {
             modified = Files.getLastModifiedTime(file).toMillis();
@@ -192,40 +256,22 @@ public final class SismaGenerator implements Generator {
             throw new InputException(file + ": cannot read checkpoint: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
         if (loaded != null && loaded.file().equals(file) && loaded.modified() == modified && loaded.backend() == backend) {
-            return loaded.model();
+            return loaded;
         }
         if (loaded != null) {
-            loaded.model().close();
+            loaded.close();
             loaded = null;
         }
         Sisma m = Checkpoints.loadModel(file, null, backend);
-        loaded = new Loaded(file, modified, backend, m);
-        return m;
-    }
-
-    /** The bundled demo model, copied once to a temp file (it is memory-mapped from a path). */
-    private Path demoModel() {
-        synchronized (demoLock) {
-            return unpackDemoModel();
+        ImageSpace space;
+        try {
+            space = ImageSpace.open(m.config(), autoencoders, null, file.toAbsolutePath().getParent(), backend);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e instanceof InputException ie && m.config().space() == SismaConfig.Space.LATENT
+                    ? new InputException(file + ": " + ie.getMessage(), ie) : e;
         }
-    }
-
-    private Path unpackDemoModel() {
-        if (demoCopy != null && Files.exists(demoCopy)) {
-            return demoCopy;
-        }
-        try (InputStream in = SismaGenerator.class.getResourceAsStream(DEMO_RESOURCE)) {
-            if (in == null) {
-                throw new InputException("no demo model is bundled in this build (" + DEMO_RESOURCE
-                        + " is missing); train one with the train command and pass --checkpoint FILE");
-            }
-            Path tmp = Files.createTempFile("sisma-demo", ".safetensors");
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            tmp.toFile().deleteOnExit();
-            demoCopy = tmp;
-            return tmp;
-        } catch (IOException e) {
-            throw new InputException("cannot unpack the bundled demo model: " + e.getMessage(), e);
-        }
+        loaded = new Loaded(file, modified, backend, m, space);
+        return loaded;
     }
 }

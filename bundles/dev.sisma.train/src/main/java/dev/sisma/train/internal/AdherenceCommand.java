@@ -28,6 +28,9 @@ import dev.sisma.engine.Backends;
 import dev.sisma.engine.io.SafeTensorsFile;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.model.Checkpoints;
+import dev.sisma.autoencoder.Autoencoders;
+import dev.sisma.model.BundledModels;
+import dev.sisma.model.ImageSpace;
 import dev.sisma.model.Sisma;
 import dev.sisma.model.SismaConfig;
 import dev.sisma.model.sampling.Sampler;
@@ -41,14 +44,13 @@ import dev.sisma.model.sampling.Samplers;
  */
 @Component(service = Command.class)
 public final class AdherenceCommand implements Command {
-    /** Where the model bundle keeps the demo model (see its Generator). */
-    public static final String DEMO_RESOURCE = "/dev/sisma/model/demo/demo.safetensors";
-
     private final Backends backends;
+    private final Autoencoders autoencoders;
 
     @Activate
-    public AdherenceCommand(@Reference Backends backends) {
+    public AdherenceCommand(@Reference Backends backends, @Reference Autoencoders autoencoders) {
         this.backends = backends;
+        this.autoencoders = autoencoders;
     }
 
     @Override
@@ -64,7 +66,7 @@ public final class AdherenceCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: sisma adherence [--checkpoint FILE] [--count N] [--seeds S] [--steps K] [--sampler NAME]
+                usage: sisma adherence [--model demo-32|demo-256|FILE] [--count N] [--seeds S] [--steps K] [--sampler NAME]
                                        [--data-seed D] [--batch B] [--sheet PNG] [--backend NAME]
                   Samples N held-out synthetic masks (test split of the synthetic faces, seed D; default 64, 0)
                   with S seeds each (default 2) and prints the mask adherence: per image, the mean colour of
@@ -72,7 +74,8 @@ public final class AdherenceCommand implements Command {
                   the score is the pixel accuracy against the mask. Also the score of the real images
                   (ceiling), of samples against another mask (floor), and the mean absolute difference
                   between samples of one mask under different seeds (diversity).
-                  --checkpoint  weights or a training checkpoint (its EMA weights); default: the bundled demo
+                  --model       a bundled model (demo-32, the default; demo-256) or weights / a training checkpoint
+                                FILE (its EMA weights); --checkpoint FILE is the same
                   --steps K     sampler steps (default: the config's)   --sampler NAME (default: the config's)
                   --cfg X       classifier-free guidance scale (default: the config's; needs a null-mask model)
                   --sheet PNG   also write a sheet (mask | samples) of the first 8 masks""";
@@ -84,7 +87,7 @@ public final class AdherenceCommand implements Command {
 
     @Override
     public int run(List<String> argv, CommandContext ctx) throws Exception {
-        Args a = Args.parse(argv, Set.of("--checkpoint", "--count", "--seeds", "--steps", "--sampler", "--data-seed", "--batch",
+        Args a = Args.parse(argv, Set.of("--model", "--checkpoint", "--count", "--seeds", "--steps", "--sampler", "--data-seed", "--batch",
                 "--sheet", "--backend", "--cfg"), Set.of());
         int count = a.getInt("--count", 64), seeds = a.getInt("--seeds", 2), batch = a.getInt("--batch", 16);
         if (count < 2 || seeds < 2 || batch < 1) {
@@ -94,8 +97,19 @@ public final class AdherenceCommand implements Command {
                 ? backends.byName(a.get("--backend", null)).orElseThrow(() -> new InputException("backend '" + a.get("--backend", null)
                         + "' is not registered (see sisma info)"))
                 : backends.current().orElseThrow(() -> new InputException("no compute backend is registered (see sisma info)"));
-        Path file = a.has("--checkpoint") ? ctx.resolve(a.get("--checkpoint", null)) : demoCopy();
-        try (Sisma model = load(file, backend)) {
+        if (a.has("--model") && a.has("--checkpoint")) {
+            throw new UsageException("--model and --checkpoint name the same thing; give one");
+        }
+        String spec = a.get("--model", a.get("--checkpoint", BundledModels.DEFAULT));
+        try (BundledModels bundled = new BundledModels()) {
+            Path file = BundledModels.isName(spec) ? bundled.path(spec) : ctx.resolve(spec);
+            return run(a, ctx, file, backend, count, seeds, batch);
+        }
+    }
+
+    private int run(Args a, CommandContext ctx, Path file, Backend backend, int count, int seeds, int batch) throws IOException {
+        try (Sisma model = load(file, backend);
+             ImageSpace space = ImageSpace.open(model.config(), autoencoders, null, ctx.workingDirectory(), backend)) {
             SismaConfig cfg = model.config();
             String samplerName = a.get("--sampler", cfg.sampler());
             Sampler sampler = Samplers.byName(samplerName).orElseThrow(() -> new UsageException("unknown sampler '" + samplerName
@@ -105,7 +119,7 @@ public final class AdherenceCommand implements Command {
             PrintStream o = ctx.out();
             o.printf(Locale.ROOT, "model %s from %s; %d held-out masks x %d seeds, %s %d steps, cfg %.2f, %s%n", cfg.name(), file,
                     count, seeds, sampler.name(), steps, cfgScale, backend.name());
-            Result r = measure(model, a.getLong("--data-seed", 0), count, seeds, sampler, steps, cfgScale, batch,
+            Result r = measure(model, space, a.getLong("--data-seed", 0), count, seeds, sampler, steps, cfgScale, batch,
                     a.has("--sheet") ? ctx.resolve(a.get("--sheet", null)) : null, o);
             o.printf(Locale.ROOT, "adherence %.4f (min per image %.4f); real images %.4f; against another mask %.4f%n",
                     r.adherence(), r.minAdherence(), r.realAdherence(), r.mismatchedAdherence());
@@ -117,11 +131,11 @@ public final class AdherenceCommand implements Command {
     }
 
     /** Measures a model on held-out synthetic masks; optionally writes a sheet of the first 8. */
-    public static Result measure(Sisma model, long dataSeed, int count, int seeds, Sampler sampler, int steps, double cfgScale,
+    public static Result measure(Sisma model, ImageSpace space, long dataSeed, int count, int seeds, Sampler sampler, int steps, double cfgScale,
                                  int batch,
                                  Path sheet, PrintStream progress) throws IOException {
         long t0 = System.nanoTime();
-        int size = model.config().inputSize();
+        int size = model.config().imageSize();
         SyntheticDataset held = new SyntheticDataset(dataSeed, Split.TEST, Math.max(count, 1));
         List<Mask> masks = new ArrayList<>();
         double real = 0;
@@ -135,7 +149,7 @@ public final class AdherenceCommand implements Command {
         for (int k = 0; k < seeds; k++) {
             List<float[]> perSeed = new ArrayList<>();
             for (int from = 0; from < count; from += batch) {
-                perSeed.addAll(SismaTask.sample(model, masks.subList(from, Math.min(count, from + batch)), 1, k, sampler, steps, cfgScale));
+                perSeed.addAll(SismaTask.sample(model, space, masks.subList(from, Math.min(count, from + batch)), 1, k, sampler, steps, cfgScale));
                 if (progress != null) {
                     progress.printf("  seed %d: %d/%d masks%n", k, Math.min(count, from + batch), count);
                 }
@@ -204,18 +218,6 @@ public final class AdherenceCommand implements Command {
                 model.close();
                 throw e;
             }
-        }
-    }
-
-    private static Path demoCopy() throws IOException {
-        try (InputStream in = Sisma.class.getResourceAsStream(DEMO_RESOURCE)) {
-            if (in == null) {
-                throw new InputException("no demo model is bundled in this build (" + DEMO_RESOURCE + "); pass --checkpoint FILE");
-            }
-            Path tmp = Files.createTempFile("sisma-demo", ".safetensors");
-            tmp.toFile().deleteOnExit();
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            return tmp;
         }
     }
 }

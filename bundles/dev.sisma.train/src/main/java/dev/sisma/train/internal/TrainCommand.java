@@ -21,11 +21,14 @@ import dev.sisma.api.cli.InputException;
 import dev.sisma.api.cli.ProgressLine;
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.api.mask.Mask;
+import dev.sisma.autoencoder.Autoencoder;
+import dev.sisma.autoencoder.Autoencoders;
 import dev.sisma.data.dataset.Dataset;
 import dev.sisma.data.dataset.Datasets;
 import dev.sisma.data.dataset.Split;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.ImageSpace;
 import dev.sisma.model.SismaConfig;
 import dev.sisma.model.sampling.Sampler;
 import dev.sisma.model.sampling.Samplers;
@@ -37,20 +40,30 @@ import dev.sisma.train.optim.AdamWSettings;
 public final class TrainCommand implements Command {
     static final Set<String> VALUED = Set.of("--config", "--data", "--out", "--steps", "--batch", "--lr", "--seed", "--backend",
             "--checkpoint-every", "--checkpoint-minutes", "--sample-every", "--log-every", "--warmup", "--weight-decay", "--clip", "--ema",
-            "--data-count");
+            "--data-count", "--vae", "--latent-cache");
     static final Set<String> FLAGS = Set.of("--resume", "--no-ema-warmup");
     /** How long a SIGTERM or Ctrl-C waits for the current step and its checkpoint. */
     static final Duration STOP_WAIT = Duration.ofMinutes(5);
     /** Validation grid: this many held-out masks, this many samples each. */
     static final int GRID_MASKS = 4, GRID_SAMPLES = 4;
 
+    /** Where a run keeps its latent cache unless --latent-cache says otherwise (inside the run folder). */
+    static final String LATENT_CACHE = "latent-cache";
+
     private final Backends backends;
     private final Datasets datasets;
+    private final Autoencoders autoencoders;
 
     @Activate
-    public TrainCommand(@Reference Backends backends, @Reference Datasets datasets) {
+    public TrainCommand(@Reference Backends backends, @Reference Datasets datasets, @Reference Autoencoders autoencoders) {
         this.backends = backends;
         this.datasets = datasets;
+        this.autoencoders = autoencoders;
+    }
+
+    /** Without autoencoders: pixel-space configs only. */
+    public TrainCommand(Backends backends, Datasets datasets) {
+        this(backends, datasets, null);
     }
 
     @Override
@@ -70,9 +83,12 @@ public final class TrainCommand implements Command {
                                    [--steps N] [--batch B] [--lr X] [--seed S] [--backend NAME]
                                    [--checkpoint-every N] [--checkpoint-minutes M] [--sample-every N] [--log-every N]
                                    [--warmup N] [--weight-decay X] [--clip X] [--ema X] [--no-ema-warmup]
-                                   [--data-count N]
+                                   [--data-count N] [--vae FILE] [--latent-cache DIR]
                   Trains with rectified-flow matching (logit-normal t, AdamW, global-norm clipping, EMA).
-                  --config       a named config (sisma-L/2, sisma-B/2, sisma-S/2, demo) or a JSON file
+                  --config       a named config (sisma-L/2, sisma-B/2, sisma-S/2, demo, demo-256) or a JSON file;
+                                 a latent config (space: latent) trains on the latents of its autoencoder
+                                 (autoencoder: taef2, built in; sd-vae, from --vae FILE), whose latent
+                                 channels and downscale set in_channels/out_channels and input_size
                   --data         'synthetic' (procedural faces), a CelebAMask-HQ folder, or NAME:PATH
                   --out          the run folder: checkpoint.safetensors (latest), ema.safetensors (EMA
                                  weights, at the end), metrics.jsonl, loss.png, samples/step-N.png
@@ -86,7 +102,11 @@ public final class TrainCommand implements Command {
                   SIGTERM or Ctrl-C finishes the current step, writes a checkpoint and exits: --resume goes on.
                   --warmup N     linear warm-up steps (0)   --weight-decay X (0)   --clip X  max grad norm (1.0; 0: off)
                   --ema X        EMA decay (0.9999)   --no-ema-warmup  use the decay from step 1
-                  --data-count N number of synthetic samples (synthetic data only)""";
+                  --data-count N number of synthetic samples (synthetic data only)
+                  --vae FILE     the autoencoder's weights (safetensors) for a config whose autoencoder ships none
+                  --latent-cache DIR  where each image's latent is kept once encoded (default RUN_DIR/latent-cache;
+                                 share one folder between runs on the same data; keyed by autoencoder, weights
+                                 and image size, so a change re-encodes)""";
     }
 
     @Override
@@ -100,6 +120,8 @@ public final class TrainCommand implements Command {
         TrainSettings settings;
         String dataSpec;
         String dataCount = null;
+        String vae = a.get("--vae", null);
+        String cacheDir = a.get("--latent-cache", null);
         if (resume) {
             Path ckpt = out.resolve(Trainer.CHECKPOINT);
             if (!Files.exists(ckpt)) {
@@ -123,6 +145,12 @@ public final class TrainCommand implements Command {
                 throw new UsageException("--data-count cannot change on --resume (the run would no longer continue exactly)");
             }
             dataCount = h.metadata().get("train.data_count");
+            if (vae == null) {
+                vae = h.metadata().get("train.vae");
+            }
+            if (cacheDir == null) {
+                cacheDir = h.metadata().get("train.latent_cache");
+            }
             settings = override(a, settings, true);
             if (settings.steps() <= h.step()) {
                 o.printf("%s is at step %d of %d; nothing to do (raise --steps to train further)%n", ckpt, h.step(), settings.steps());
@@ -136,23 +164,55 @@ public final class TrainCommand implements Command {
         }
 
         Backend backend = backend(a.get("--backend", null));
+        Autoencoder ae = null;
+        if (config.space() == SismaConfig.Space.LATENT) {
+            ae = ImageSpace.openAutoencoder(config, autoencoders, vae, ctx.workingDirectory(), backend);
+            SismaConfig fitted = ImageSpace.fitTo(config, ae);
+            if (fitted != config && resume) {
+                ae.close();
+                throw new InputException(out.resolve(Trainer.CHECKPOINT) + ": config " + config.name() + " does not fit autoencoder "
+                        + ae.name() + " (" + ae.latentChannels() + " latent channels, downscale " + ae.downscale() + ")");
+            }
+            if (fitted != config) {
+                o.printf("config %s: in_channels/out_channels %d, input_size %d from autoencoder %s%n", config.name(),
+                        fitted.inChannels(), fitted.inputSize(), ae.name());
+            }
+            config = fitted;
+        }
+        try (ImageSpace space = ae == null ? ImageSpace.pixel(config) : ImageSpace.latent(config, ae); Autoencoder owned = ae) {
+            return train(a, ctx, out, resume, config, settings, dataSpec, dataCount, vae,
+                    ctx.resolve(cacheDir != null ? cacheDir : out.resolve(LATENT_CACHE).toString()), cacheDir, backend, space);
+        }
+    }
+
+    private int train(Args a, CommandContext ctx, Path out, boolean resume, SismaConfig config, TrainSettings settings,
+                      String dataSpec, String dataCount, String vae, Path latentCache, String cacheDir, Backend backend,
+                      ImageSpace space) throws Exception {
+        PrintStream o = ctx.out();
         Map<String, String> dataOptions = dataCount != null ? Map.of("count", dataCount) : Map.of();
         Dataset train = datasets.open(dataSpec, ctx.workingDirectory(), Split.TRAIN, settings.seed(), dataOptions);
         Dataset held = datasets.open(dataSpec, ctx.workingDirectory(), Split.TEST, settings.seed(), Map.of());
         List<Mask> grid = new ArrayList<>();
         for (int i = 0; i < Math.min(GRID_MASKS, held.size()); i++) {
-            grid.add(held.mask(i, config.inputSize()));
+            grid.add(held.mask(i, config.imageSize()));
         }
         Sampler sampler = Samplers.byName(config.sampler()).orElseThrow(() -> new InputException(
                 "config " + config.name() + ": field sampler: unknown sampler '" + config.sampler() + "' (known: "
                         + String.join(", ", Samplers.names()) + ")"));
         boolean tty = ProgressLine.isTerminal(ProgressLine.STDOUT_TERMINAL);
         TrainSettings s = settings;
-        try (SismaTask task = new SismaTask(config, backend, train, grid, GRID_SAMPLES, sampler, config.sampleSteps())) {
+        try (SismaTask task = new SismaTask(config, backend, train, grid, GRID_SAMPLES, sampler, config.sampleSteps(), space,
+                latentCache)) {
             Map<String, String> md = new java.util.LinkedHashMap<>();
             md.put("train.data", dataSpec);
             if (dataCount != null) {
                 md.put("train.data_count", dataCount);
+            }
+            if (vae != null) {
+                md.put("train.vae", vae);
+            }
+            if (cacheDir != null) {
+                md.put("train.latent_cache", cacheDir);
             }
             try (StopOnSignal stop = StopOnSignal.install(ctx.err(), STOP_WAIT, tty)) {
                 Trainer trainer = new Trainer(task, s, out, o, tty, md).stopWhen(stop);
