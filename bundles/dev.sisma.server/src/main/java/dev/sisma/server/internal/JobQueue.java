@@ -519,6 +519,8 @@ public final class JobQueue {
                 } else {
                     reason = "generation failed: " + oneLine(e);
                 }
+                // Clients see the job, not the server's folders.
+                reason = reason.replace(stateDir.toAbsolutePath().toString(), "<state>");
                 job.finished(state, reason, null, System.currentTimeMillis());
                 (state == Job.State.CANCELLED ? cancelled : failed).incrementAndGet();
                 jobNanos.addAndGet(System.nanoTime() - t0);
