@@ -26,7 +26,7 @@ import dev.sisma.data.mask.MaskFiles;
  * samples ({@code <mask>-s<seed>.png}) and a sheet ({@code <mask>-sheet.png}: mask | samples) out.
  */
 final class FaceJob {
-    static final Set<String> OPTIONS = Set.of("--samples", "--seed", "--steps", "--sampler", "--cfg", "--checkpoint",
+    static final Set<String> OPTIONS = Set.of("--samples", "--seed", "--steps", "--sampler", "--cfg", "--model", "--checkpoint",
             "--backend", "--out");
     /** The option lines of both usages, indented like the lines before them. */
     static final String OPTIONS_USAGE = """
@@ -35,7 +35,9 @@ final class FaceJob {
               --steps K         sampler steps (default: the model's)
               --sampler NAME    euler or heun, or one a bundle adds (default: the model's)
               --cfg X           classifier-free guidance scale, 1 = none (default: the model's)
-              --checkpoint FILE model weights (safetensors); default: the bundled demo model
+              --model M         demo-32 (the default: 32x32 pixel space, 25 Heun steps), demo-256 (256x256 through
+                                TAEF2's latents, 12 Heun steps), or a checkpoint FILE (safetensors; a training
+                                checkpoint gives its EMA weights); --checkpoint FILE is the same
               --backend NAME    compute backend (see sisma info); default: the one in use
               --out DIR         where the PNGs go (made if missing; checked before any sampling)\
             """;
@@ -47,7 +49,10 @@ final class FaceJob {
     final int steps;
     final String sampler;
     final double cfg;
+    /** A model file, or null for a bundled model ({@link #model}). */
     final Path checkpoint;
+    /** The bundled model's name when {@link #checkpoint} is null, or null for the generator's default. */
+    final String model;
     final String backend;
     final Path out;
 
@@ -58,7 +63,14 @@ final class FaceJob {
         steps = a.getInt("--steps", 0);
         sampler = a.get("--sampler", null);
         cfg = a.getDouble("--cfg", Double.NaN);
-        checkpoint = a.has("--checkpoint") ? ctx.resolve(a.get("--checkpoint", null)) : null;
+        if (a.has("--model") && a.has("--checkpoint")) {
+            throw new dev.sisma.api.cli.UsageException("--model and --checkpoint name the same thing; give one");
+        }
+        String m = a.get("--model", a.get("--checkpoint", null));
+        boolean bundled = m != null && !a.has("--checkpoint") && !m.endsWith(".safetensors") && !m.contains("/")
+                && !java.nio.file.Files.exists(ctx.resolve(m));
+        model = bundled ? m : null;
+        checkpoint = m != null && !bundled ? ctx.resolve(m) : null;
         backend = a.get("--backend", null);
         out = ctx.resolve(a.required("--out"));
         if (samples < 1 || samples > 256) {
@@ -99,12 +111,17 @@ final class FaceJob {
             ctx.err().printf("sisma: %s: %d pixels are far from every palette colour; mapped to the nearest class%n",
                     maskFile, imported.farPixels());
         }
+        Path weights = checkpoint;
+        if (model != null) {
+            weights = generator.model(model).orElseThrow(() -> new dev.sisma.api.cli.UsageException("--model: unknown model '"
+                    + model + "'; bundled: " + String.join(", ", generator.models()) + ", or a checkpoint FILE (*.safetensors)"));
+        }
         Mask mask = imported.mask();
         String name = baseName(maskFile);
         ctx.err().printf("%s: %d sample(s), seed %d%s%s%s%n", name, samples, seed, sampler == null ? "" : ", " + sampler,
                 steps == 0 ? "" : ", " + steps + " steps", Double.isNaN(cfg) ? "" : ", cfg " + cfg);
         List<GeneratedImage> images = generator.generate(
-                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, checkpoint, backend), progress(ctx.err()));
+                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, weights, backend), progress(ctx.err()));
         List<Path> written = new java.util.ArrayList<>();
         for (GeneratedImage img : images) {
             Path file = out.resolve(name + "-s" + img.seed() + ".png");

@@ -17,7 +17,7 @@ import dev.sisma.api.cli.InputException;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.data.mask.MaskFiles;
 
-/** {@code sisma sample}: every mask of a folder through one checkpoint. */
+/** {@code sisma sample}: every mask of a folder through one model. */
 @Component(service = Command.class)
 public final class SampleCommand extends GeneratorCommand {
     @Override
@@ -32,7 +32,7 @@ public final class SampleCommand extends GeneratorCommand {
 
     @Override
     public String usage() {
-        return "usage: sisma sample --masks DIR --out DIR [--checkpoint FILE] [options]\n"
+        return "usage: sisma sample --masks DIR --out DIR [--model demo-32|demo-256|FILE] [options]\n"
                 + "  Runs generate for each *.png in DIR (sorted by name); part files <id>_<part>.png of the\n"
                 + "  CelebAMask-HQ per-part layout count once per entry (its parts merged, outputs named <id>).\n"
                 + "  Every mask is checked before the first is sampled.\n"

@@ -167,7 +167,7 @@ public final class SismaGenerator implements Generator {
             Tensor[] noise = new Tensor[n];
             for (int i = 0; i < n; i++) {
                 // sample i depends on its own seed only, so it can be regenerated alone
-                noise[i] = Tensor.randn(be, request.seed() + i, 0, 1, c, cfg.inputSize(), cfg.inputSize());
+                noise[i] = Tensor.randn(be, request.seed() + i, 0, 1, cfg.inChannels(), cfg.inputSize(), cfg.inputSize());
             }
             Tensor x0 = n == 1 ? noise[0] : Ops.concat(0, noise);                                      // [n, C, H, W]
             Tensor x = sampler.sample(model.velocityField(masks), x0, request.steps(), request.cfgScale(), progress);

@@ -147,13 +147,17 @@ class SismaGeneratorTest {
     }
 
     @Test
-    void latentModelsNeedAVae() throws Exception {
+    void latentModelsNeedTheirAutoencoder() throws Exception {
         Path latent = dir.resolve("latent.safetensors");
         SismaConfig cfg = SismaConfig.named("sisma-S/2").with("depth", 1, "hidden", 16, "input_size", 4, "image_size", 8);
         try (Sisma m = new Sisma(cfg, be)) {
             Checkpoints.save(m, latent, null);
         }
         InputException e = assertThrows(InputException.class, () -> generator().generate(request(mask(2), 1, 1, 1.0, latent), Progress.NONE));
-        assertTrue(e.getMessage().contains("no VAE decoder"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(latent.toString()) && e.getMessage().contains("autoencoder sd-vae")
+                && e.getMessage().contains("no autoencoder service"), e.getMessage());
+        assertEquals(List.of("demo-32", "demo-256"), generator().models());
+        assertTrue(generator().model("demo-32").isPresent());
+        assertTrue(generator().model("nonesuch").isEmpty());
     }
 }

@@ -55,6 +55,8 @@ public final class GeneratePanel extends Composite {
     /** Checked: leave sampler, steps and guidance to the model (its config's defaults). */
     private final Button modelDefaults;
     private final Combo sampler;
+    /** The generator's bundled models (demo-32, demo-256); empty when it names none (then its default is used). */
+    private final Combo model;
     private final ProgressBar progress;
     private final Label status;
     private final Composite results;
@@ -88,6 +90,16 @@ public final class GeneratePanel extends Composite {
         vary = button(buttons, SWT.PUSH, "Vary", "New random seeds, then generate");
         cancel = button(buttons, SWT.PUSH, "Cancel", "Stop the running job");
         live = button(buttons, SWT.CHECK, "Live", "Regenerate after each edit (restarts a running job)");
+
+        Composite models = row(2);
+        new Label(models, SWT.NONE).setText("Model");
+        model = new Combo(models, SWT.READ_ONLY);
+        model.setToolTipText("The model that paints: demo-32 (32x32, fast) or demo-256 (256x256 through TAEF2's latents)");
+        model.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        model.addListener(SWT.Selection, e -> {
+            modelSampling = modelDefaultsOf(source.current());
+            updateAvailability();
+        });
 
         Composite params = row(4);
         samples = spinner(params, "Samples", 1, 8, 4, 0);
@@ -191,6 +203,12 @@ public final class GeneratePanel extends Composite {
                 int i = sampler.indexOf(previous);
                 sampler.select(Math.max(0, i));
             }
+            String previousModel = model.getText();
+            model.removeAll();
+            if (g != null) {
+                g.models().forEach(model::add);
+                model.select(Math.max(0, model.indexOf(previousModel)));
+            }
             modelSampling = modelDefaultsOf(g);
         }
         if (modelDefaults.getSelection() && modelSampling != null) {
@@ -203,6 +221,7 @@ public final class GeneratePanel extends Composite {
         vary.setEnabled(available && !busy);
         boolean own = !modelDefaults.getSelection();
         sampler.setEnabled(available && own);
+        model.setEnabled(available && model.getItemCount() > 0);
         steps.setEnabled(own);
         guidance.setEnabled(own);
         cancel.setEnabled(busy);
@@ -213,13 +232,19 @@ public final class GeneratePanel extends Composite {
         }
     }
 
-    /** The generator's defaults for the model it uses without a checkpoint, or null when it cannot say. */
+    /** The checkpoint of the chosen model (null: the generator's default). */
+    private java.nio.file.Path chosenModel(Generator g) {
+        String name = model.getText();
+        return name.isEmpty() ? null : g.model(name).orElse(null);
+    }
+
+    /** The generator's defaults for the chosen model, or null when it cannot say. */
     private SamplingDefaults modelDefaultsOf(Generator g) {
         if (g == null) {
             return null;
         }
         try {
-            SamplingDefaults d = g.defaults(null).orElse(null);
+            SamplingDefaults d = g.defaults(chosenModel(g)).orElse(null);
             modelDefaults.setToolTipText(d == null
                     ? "Use the model's own sampler, steps and guidance (this generator does not say them before it runs)"
                     : String.format("Use the model's own sampler, steps and guidance: %s, %d steps, guidance %.1f"
@@ -329,11 +354,18 @@ public final class GeneratePanel extends Composite {
             updateAvailability();
             return;
         }
+        java.nio.file.Path checkpoint;
+        try {
+            checkpoint = chosenModel(g);
+        } catch (RuntimeException e) {
+            setStatus("Model " + model.getText() + " is not usable: " + e.getMessage());
+            return;
+        }
         boolean own = !modelDefaults.getSelection();
         // 0 steps, no sampler and NaN guidance ask the generator for the model's defaults
         GenerationRequest request = new GenerationRequest(doc.snapshot(), samples.getSelection(), seed.getSelection(),
                 own ? steps.getSelection() : 0, own && !sampler.getText().isEmpty() ? sampler.getText() : null,
-                own ? guidance.getSelection() / 10.0 : Double.NaN, null, null);
+                own ? guidance.getSelection() / 10.0 : Double.NaN, checkpoint, null);
         lastGeneratedRevision = doc.revision();
         busy = true;
         progress.setSelection(0);
