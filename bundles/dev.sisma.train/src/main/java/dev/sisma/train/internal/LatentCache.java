@@ -92,8 +92,9 @@ final class LatentCache {
             List<Integer> chunk = missing.subList(from, Math.min(missing.size(), from + ENCODE_BATCH));
             // an index twice in a batch is encoded once
             List<Integer> todo = new ArrayList<>();
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
             for (int pos : chunk) {
-                if (out[pos] == null) {
+                if (out[pos] == null && seen.add(indices[pos])) {
                     todo.add(pos);
                 }
             }

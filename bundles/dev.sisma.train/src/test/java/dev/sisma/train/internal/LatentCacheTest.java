@@ -56,7 +56,7 @@ class LatentCacheTest {
 
         @Override
         public Tensor encode(Tensor images) {
-            if (images.dim(2) > 8) {   // the fingerprint's probe is 32x32; count the dataset's images only
+            if (images.dim(2) > 32) {   // the fingerprint's probe is 32x32; count the dataset's images only
                 encoded += images.dim(0);
             }
             Tensor p = Ops.avgPool2d(images, 8);
