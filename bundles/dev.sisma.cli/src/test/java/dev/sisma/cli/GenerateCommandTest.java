@@ -120,6 +120,52 @@ class GenerateCommandTest {
         assertTrue(err.toString().contains("seed 7"), err.toString());
     }
 
+    /** {@link #paintByClass} that ships two models. */
+    Generator withModels(Path demo256) {
+        return new Generator() {
+            @Override
+            public List<String> samplers() {
+                return paintByClass.samplers();
+            }
+
+            @Override
+            public List<String> models() {
+                return List.of("demo-32", "demo-256");
+            }
+
+            @Override
+            public java.util.Optional<Path> model(String name) {
+                return name.equals("demo-256") ? java.util.Optional.of(demo256) : java.util.Optional.empty();
+            }
+
+            @Override
+            public List<GeneratedImage> generate(GenerationRequest r, Progress p) {
+                return paintByClass.generate(r, p);
+            }
+        };
+    }
+
+    @Test
+    void modelChoosesABundledModelOrAFile() throws Exception {
+        faceMask();
+        Path bundled = dir.resolve("bundled-256.safetensors");
+        Generator g = withModels(bundled);
+        assertEquals(0, run(g, "--mask", "face.png", "--samples", "1", "--model", "demo-256", "--out", "out"), err.toString());
+        assertEquals(bundled, requests.get(0).checkpoint());
+        assertEquals(0, run(g, "--mask", "face.png", "--samples", "1", "--model", "mine.safetensors", "--out", "out"), err.toString());
+        assertEquals(dir.resolve("mine.safetensors"), requests.get(1).checkpoint());
+        assertEquals(0, run(g, "--mask", "face.png", "--samples", "1", "--checkpoint", "old.safetensors", "--out", "out"), err.toString());
+        assertEquals(dir.resolve("old.safetensors"), requests.get(2).checkpoint());
+        assertEquals(0, run(g, "--mask", "face.png", "--samples", "1", "--out", "out"), err.toString());
+        assertEquals(null, requests.get(3).checkpoint(), "no --model: the generator's default");
+        err.reset();
+        assertEquals(2, run(g, "--mask", "face.png", "--model", "demo-512", "--out", "out"));
+        assertTrue(err.toString().contains("unknown model 'demo-512'") && err.toString().contains("demo-256"), err.toString());
+        err.reset();
+        assertEquals(2, run(g, "--mask", "face.png", "--model", "demo-256", "--checkpoint", "x.safetensors", "--out", "out"));
+        assertEquals(4, requests.size());
+    }
+
     @Test
     void leavesSamplerStepsAndGuidanceToTheModelUnlessGiven() throws Exception {
         faceMask();
