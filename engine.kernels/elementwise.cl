@@ -95,6 +95,13 @@ KERNEL void sk_affine(GLOBAL const float *x, GLOBAL float *y, long n, float alph
 #define SK_DIV 3
 #define SK_MAX 4
 #define SK_MIN 5
+/* Comparisons (dev.sisma.engine.spi.CompareOp) share the binary kernel: 1 or 0, false with NaN except NE. */
+#define SK_EQ 6
+#define SK_NE 7
+#define SK_LT 8
+#define SK_LE 9
+#define SK_GT 10
+#define SK_GE 11
 
 DEVICE float sk_binary_op(int op, float a, float b) {
     switch (op) {
@@ -103,7 +110,13 @@ DEVICE float sk_binary_op(int op, float a, float b) {
     case SK_MUL: return a * b;
     case SK_DIV: return a / b;
     case SK_MAX: return a >= b ? a : b;
-    default: return a <= b ? a : b; /* SK_MIN */
+    case SK_MIN: return a <= b ? a : b;
+    case SK_EQ: return a == b ? 1.0f : 0.0f;
+    case SK_NE: return a != b ? 1.0f : 0.0f;
+    case SK_LT: return a < b ? 1.0f : 0.0f;
+    case SK_LE: return a <= b ? 1.0f : 0.0f;
+    case SK_GT: return a > b ? 1.0f : 0.0f;
+    default: return a >= b ? 1.0f : 0.0f; /* SK_GE */
     }
 }
 
@@ -120,6 +133,21 @@ KERNEL void sk_binary(int op, GLOBAL const float *a, GLOBAL const float *b, GLOB
         r = q;
     }
     out[s.offO + i] = sk_binary_op(op, a[ia], b[ib]);
+}
+
+/* Select's second pass: out[i] = (c[i . sa] != 0) == pick ? x[i . sb] : out[i], out contiguous. The
+   host first puts the other operand in out (or out already is it), so only the operand picked is read. */
+KERNEL void sk_where(int pick, GLOBAL const float *c, GLOBAL const float *x, GLOBAL float *out, sk_strided_t s) {
+    long i = GID(0);
+    if (i >= s.count) return;
+    long r = i, ic = s.offA, ix = s.offB;
+    for (int d = (int) s.rank - 1; d >= 0; d--) {
+        long q = r / s.shape[d], k = r - q * s.shape[d];
+        ic += k * s.sa[d];
+        ix += k * s.sb[d];
+        r = q;
+    }
+    if ((c[ic] != 0.0f) == (pick != 0)) out[s.offO + i] = x[ix];
 }
 
 /* dst[offO + i . so] = src[offA + i . sa] */

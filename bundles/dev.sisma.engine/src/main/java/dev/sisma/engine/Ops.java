@@ -6,6 +6,7 @@ import java.util.List;
 
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.ReduceOp;
@@ -140,31 +141,48 @@ public final class Ops {
                     }
                 }
                 case MAX, MIN -> {
-                    // mask = (a == y) picks a; ties go to a
-                    Tensor eq = selectMask(a, y, os), neq = affine(eq, -1f, 1f);
-                    if (a.requiresGrad()) ga = reduced(binary(BinaryOp.MUL, g, eq), a.shape());
-                    if (b.requiresGrad()) gb = reduced(binary(BinaryOp.MUL, g, neq), b.shape());
-                    eq.close(); neq.close();
+                    // the gradient goes to a where a >= b (MAX) or a <= b (MIN), ties to a; the rest to b
+                    try (NoGrad ng = NoGrad.enter(); Tensor pick = compare(op == BinaryOp.MAX ? CompareOp.GE : CompareOp.LE, a, b);
+                         Tensor zero = Tensor.scalar(be, 0f)) {
+                        if (a.requiresGrad()) ga = reduced(where(pick, g, zero), a.shape());
+                        if (b.requiresGrad()) gb = reduced(where(pick, zero, g), b.shape());
+                    }
                 }
             }
             return ins(ga, gb);
         }, ins(a, b));
     }
 
-    /** 1 where a (broadcast to os) equals y, else 0. */
-    private static Tensor selectMask(Tensor a, Tensor y, Shape os) {
+    /** 1 where {@code a op b} holds, else 0, with NumPy broadcasting (see {@link CompareOp}); no gradient flows through it. */
+    public static Tensor compare(CompareOp op, Tensor a, Tensor b) {
+        Tensor.requireSameBackend(a, b);
+        Shape os = Shape.broadcast(a.shape(), b.shape());
+        Tensor y = alloc(a.backend(), os);
+        a.backend().compare(op, a.buffer(), a.shape().broadcastStrides(os), b.buffer(), b.shape().broadcastStrides(os), y.buffer(), os.dims());
+        return y;
+    }
+
+    /**
+     * {@code cond != 0 ? a : b} elementwise, with NumPy broadcasting of all three; the gradient goes
+     * to a where cond holds and to b elsewhere (none to cond). The operand not picked is never read
+     * into the result, so an infinity or NaN there does not leak.
+     */
+    public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        Tensor.requireSameBackend(cond, a);
+        Tensor.requireSameBackend(a, b);
+        Shape os = Shape.broadcast(cond.shape(), Shape.broadcast(a.shape(), b.shape()));
         Backend be = a.backend();
-        // |a - y| -> 0 where equal; mask = 1 - min(|a-y| * big, 1) is brittle; compute on host-free ops:
-        // relu(1 - |a - y| * inf) is NaN-prone, so use (a - y == 0) via  1 - sign(|a-y|) = 1 - min(|a-y|/tiny, 1)
-        Tensor d = alloc(be, os);
-        be.binary(BinaryOp.SUB, a.buffer(), a.shape().broadcastStrides(os), y.buffer(), os.strides(), d.buffer(), os.dims());
-        be.unary(UnaryOp.ABS, d.buffer(), d.buffer(), d.size());
-        be.affine(d.buffer(), d.buffer(), d.size(), Float.MAX_VALUE, 0f);
-        Tensor one = Tensor.scalar(be, 1f);
-        be.binary(BinaryOp.MIN, d.buffer(), os.strides(), one.buffer(), new long[os.rank()], d.buffer(), os.dims());
-        one.close();
-        be.affine(d.buffer(), d.buffer(), d.size(), -1f, 1f);
-        return d;
+        Tensor y = alloc(be, os);
+        be.select(cond.buffer(), cond.shape().broadcastStrides(os), a.buffer(), a.shape().broadcastStrides(os),
+                b.buffer(), b.shape().broadcastStrides(os), y.buffer(), os.dims());
+        return y.record("where", g -> {
+            Tensor ga = null, gb = null;
+            try (Tensor zero = Tensor.scalar(be, 0f)) {
+                if (a.requiresGrad()) ga = reduced(where(cond, g, zero), a.shape());
+                if (b.requiresGrad()) gb = reduced(where(cond, zero, g), b.shape());
+            }
+            return ins(null, ga, gb);
+        }, ins(cond, a, b));
     }
 
     private static Tensor reduced(Tensor full, Shape target) {

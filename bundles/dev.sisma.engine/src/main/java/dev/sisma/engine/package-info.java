@@ -4,7 +4,7 @@
  * {@link dev.sisma.engine.NoGrad}) and the services that pick a backend ({@link dev.sisma.engine.Backends}).
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package dev.sisma.engine;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,19 +1,17 @@
 package dev.sisma.engine;
 
-import java.lang.foreign.MemorySegment;
-
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
-import dev.sisma.engine.spi.Conv2dShape;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.ReduceOp;
 import dev.sisma.engine.spi.UnaryOp;
 
 /**
  * A heap backend for the engine's own tests: the primitives composite ops in {@link Ops} are
- * built from (copy, GEMM, elementwise, reduce, softmax), written as plainly as the {@link Backend}
- * javadoc, with double accumulation. The engine cannot depend on a real backend (they depend on
- * it); the others throw. It counts live floats and their peak, so tests can bound an op's memory.
+ * built from (copy, GEMM, elementwise, compare/select, reduce, softmax), written as plainly as the
+ * {@link Backend} javadoc, with double accumulation. The engine cannot depend on a real backend (they
+ * depend on it); the rest are the SPI's default composites. It counts live floats and their peak, so tests can bound an op's memory.
  */
 final class PlainBackend implements Backend {
     long liveFloats, peakFloats;
@@ -184,27 +182,16 @@ final class PlainBackend implements Backend {
         return s;
     }
 
-    // ---------------------------------------------------------------- not needed by the tests here
+    @Override public void compare(CompareOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
+        float[] A = f(a), B = f(b), O = f(out);
+        long[] os = Shape.of(shape).strides();
+        forEach(shape, idx -> O[(int) dot(idx, os)] = op.test(A[(int) dot(idx, aStrides)], B[(int) dot(idx, bStrides)]) ? 1f : 0f);
+    }
 
-    private static UnsupportedOperationException no() { return new UnsupportedOperationException("not in the plain test backend"); }
-
-    @Override public DeviceBuffer upload(MemorySegment src) { throw no(); }
-    @Override public DeviceBuffer map(MemorySegment src) { throw no(); }
-    @Override public void download(DeviceBuffer src, MemorySegment dst) { throw no(); }
-    @Override public void layerNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, DeviceBuffer mean, DeviceBuffer rstd, int rows, int cols, float eps) { throw no(); }
-    @Override public void layerNormBackward(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer mean, DeviceBuffer rstd, DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int rows, int cols) { throw no(); }
-    @Override public void groupNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, DeviceBuffer mean, DeviceBuffer rstd, int n, int c, int hw, int groups, float eps) { throw no(); }
-    @Override public void groupNormBackward(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer mean, DeviceBuffer rstd, DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta, int n, int c, int hw, int groups) { throw no(); }
-    @Override public void conv2d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer bias, DeviceBuffer y, Conv2dShape s) { throw no(); }
-    @Override public void conv2dBackwardInput(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, Conv2dShape s) { throw no(); }
-    @Override public void conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer dbias, Conv2dShape s) { throw no(); }
-    @Override public void depthwiseCausalConv1d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer bias, DeviceBuffer y, int b, int l, int c, int k) { throw no(); }
-    @Override public void depthwiseCausalConv1dBackward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dw, DeviceBuffer dbias, int b, int l, int c, int k) { throw no(); }
-    @Override public void gather(DeviceBuffer src, DeviceBuffer dst, int outer, int srcAxis, int inner, int[] index) { throw no(); }
-    @Override public void scatterAdd(DeviceBuffer src, DeviceBuffer dst, int outer, int dstAxis, int inner, int[] index) { throw no(); }
-    @Override public void selectiveScan(DeviceBuffer u, DeviceBuffer delta, DeviceBuffer a, DeviceBuffer bm, DeviceBuffer cm, DeviceBuffer d, DeviceBuffer y, int b, int l, int e, int n) { throw no(); }
-    @Override public void selectiveScanBackward(DeviceBuffer u, DeviceBuffer delta, DeviceBuffer a, DeviceBuffer bm, DeviceBuffer cm, DeviceBuffer d, DeviceBuffer dy, DeviceBuffer du, DeviceBuffer ddelta, DeviceBuffer da, DeviceBuffer dbm, DeviceBuffer dcm, DeviceBuffer dd, int b, int l, int e, int n) { throw no(); }
-    @Override public void adamw(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long count, float lr, float beta1, float beta2, float eps, float weightDecay, long step) { throw no(); }
-    @Override public void randomUniform(DeviceBuffer dst, long count, long seed, long offset) { throw no(); }
-    @Override public void randomNormal(DeviceBuffer dst, long count, long seed, long offset) { throw no(); }
+    @Override public void select(DeviceBuffer cond, long[] condStrides, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
+                                 DeviceBuffer out, int[] shape) {
+        float[] C = f(cond), A = f(a), B = f(b), O = f(out);
+        long[] os = Shape.of(shape).strides();
+        forEach(shape, idx -> O[(int) dot(idx, os)] = C[(int) dot(idx, condStrides)] != 0 ? A[(int) dot(idx, aStrides)] : B[(int) dot(idx, bStrides)]);
+    }
 }

@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.Philox;
@@ -194,6 +195,31 @@ final class RefBackend implements Backend {
             };
             for (int j = r - 1; j >= 0; j--) { if (++idx[j] < shape[j]) break; idx[j] = 0; }
         }
+    }
+
+    @Override public void compare(CompareOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
+        float[] A = f(a), B = f(b), O = f(out);
+        long n = 1;
+        for (int s : shape) n *= s;
+        for (int i = 0; i < n; i++) O[i] = op.test(A[(int) at(i, shape, aStrides)], B[(int) at(i, shape, bStrides)]) ? 1f : 0f;
+    }
+
+    @Override public void select(DeviceBuffer cond, long[] condStrides, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
+                                 DeviceBuffer out, int[] shape) {
+        float[] C = f(cond), A = f(a), B = f(b), O = f(out);
+        long n = 1;
+        for (int s : shape) n *= s;
+        for (int i = 0; i < n; i++) O[i] = C[(int) at(i, shape, condStrides)] != 0 ? A[(int) at(i, shape, aStrides)] : B[(int) at(i, shape, bStrides)];
+    }
+
+    /** The strided position of the i-th element (row-major over shape). */
+    private static long at(long i, int[] shape, long[] strides) {
+        long p = 0;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            p += (i % shape[d]) * strides[d];
+            i /= shape[d];
+        }
+        return p;
     }
 
     @Override public void reduce(ReduceOp op, DeviceBuffer x, DeviceBuffer y, int outer, int axis, int inner) {

@@ -27,6 +27,7 @@ import dev.sisma.engine.cpu.internal.Scan;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
 import dev.sisma.engine.spi.BufferPool;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.ReduceOp;
@@ -201,6 +202,17 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public void binary(BinaryOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
         Elementwise.binary(par, op, of(a), aStrides, of(b), bStrides, of(out), shape);
+    }
+
+    @Override
+    public void compare(CompareOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
+        Elementwise.compare(par, op, of(a), aStrides, of(b), bStrides, of(out), shape);
+    }
+
+    @Override
+    public void select(DeviceBuffer cond, long[] condStrides, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
+                       DeviceBuffer out, int[] shape) {
+        Elementwise.select(par, of(cond), condStrides, of(a), aStrides, of(b), bStrides, of(out), shape);
     }
 
     @Override

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
 import dev.sisma.engine.spi.Philox;
@@ -301,6 +302,49 @@ public abstract class BackendConformanceTest {
         DeviceBuffer out = zeros(want.length);
         be().binary(op, up(a), as, up(b), bs, out, shape);
         assertClose(want, down(out), 1e-6, 1e-6, "binary " + op);
+    }
+
+    @Test
+    public void compareWithBroadcastingAndNaN() {
+        int[] shape = {3, 4, 21};
+        float[] a = random(3 * 4 * 21, -2, 2), row = random(4 * 21, -2, 2);
+        for (int i = 0; i < a.length; i += 7) a[i] = row[i % row.length]; // ties where the row broadcasts
+        a[5] = Float.NaN;
+        a[6] = Float.POSITIVE_INFINITY;
+        for (CompareOp op : CompareOp.values()) {
+            double[] want = new double[a.length];
+            for (int i = 0; i < a.length; i++) want[i] = op.test(a[i], row[i % row.length]) ? 1 : 0;
+            DeviceBuffer out = zeros(a.length);
+            be().compare(op, up(a), new long[] {84, 21, 1}, up(row), new long[] {0, 21, 1}, out, shape);
+            assertClose(want, down(out), 0, 0, "compare " + op);
+        }
+        // a scalar threshold, in place
+        DeviceBuffer ab = up(a);
+        be().compare(CompareOp.GT, ab, new long[] {1}, up(new float[] {0f}), new long[] {0}, ab, new int[] {a.length});
+        float[] got = down(ab);
+        for (int i = 0; i < a.length; i++) assertEquals(a[i] > 0 ? 1f : 0f, got[i], "compare GT 0 in place, element " + i);
+    }
+
+    @Test
+    public void selectPicksWithoutMixing() {
+        int[] shape = {5, 33};
+        float[] cond = new float[5 * 33], a = random(5 * 33, -1, 1), col = random(5, -1, 1);
+        for (int i = 0; i < cond.length; i++) cond[i] = rnd.nextBoolean() ? (rnd.nextBoolean() ? 1f : -3f) : 0f;
+        a[0] = Float.POSITIVE_INFINITY;
+        a[1] = Float.NaN;
+        cond[0] = 0f;
+        cond[1] = 0f;
+        double[] want = new double[cond.length];
+        for (int i = 0; i < cond.length; i++) want[i] = cond[i] != 0 ? a[i] : col[i / 33];
+        DeviceBuffer out = zeros(cond.length);
+        be().select(up(cond), new long[] {33, 1}, up(a), new long[] {33, 1}, up(col), new long[] {1, 0}, out, shape);
+        assertClose(want, down(out), 0, 0, "select");
+        // a broadcast condition (one per row), a scalar operand, out aliasing a
+        float[] rowCond = {1, 0, 1, 0, 0};
+        DeviceBuffer ab = up(a);
+        be().select(up(rowCond), new long[] {1, 0}, ab, new long[] {33, 1}, up(new float[] {7f}), new long[] {0, 0}, ab, shape);
+        float[] got = down(ab);
+        for (int i = 0; i < a.length; i++) assertEquals(rowCond[i / 33] != 0 ? a[i] : 7f, got[i], "select in place, element " + i);
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.spi.Backend;
+import dev.sisma.engine.spi.HostFallback;
 
 /** Tracks every {@link Backend} service (dynamic, greedy) and picks the one in use. */
 @Component(configurationPid = Backends.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -55,7 +56,20 @@ public final class BackendRegistry implements Backends {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
     void addBackend(Backend backend, Map<String, Object> props) {
-        backends.put(Entry.of(props), backend);
+        // a backend that cannot run some op gets the rest of the engine's ops moved for it (ggml's
+        // scheduler fallback): those ops run on a registered backend that runs everything
+        backends.put(Entry.of(props), HostFallback.needed(backend)
+                ? new HostFallback(backend, () -> host(backend), note -> System.err.println("sisma: " + note))
+                : backend);
+    }
+
+    /** The highest-ranking registered backend, other than {@code device}, that supports every op. */
+    private Backend host(Backend device) {
+        return backends.values().stream()
+                .filter(b -> !(b instanceof HostFallback) && b != device)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("backend " + device.name()
+                        + " does not support every op and no other backend is registered to run the rest (the cpu backend does)"));
     }
 
     void removeBackend(Backend backend, Map<String, Object> props) {

@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
+import dev.sisma.engine.internal.Composites;
+
 /**
  * A compute backend: the ONLY thing a compute backend implements. Registered as an OSGi service
  * with the properties {@value #NAME_PROPERTY} (the name users pick it by) and
@@ -22,6 +24,15 @@ import org.osgi.annotation.versioning.ConsumerType;
  * <li>Arguments are validated above the backend ({@code dev.sisma.engine.Ops}); a backend may
  *     assume sizes are consistent and positive and buffers large enough.</li>
  * </ul>
+ * <h2>Primitives and composites</h2>
+ * A backend must implement the abstract methods only: {@link #name}, {@link #device}, memory
+ * ({@link #allocate}, {@link #upload(float[])}, {@link #download(DeviceBuffer, long, float[], int, int)},
+ * {@link #copy}) and the primitives {@link #gemm}, {@link #unary}, {@link #binary}, {@link #compare},
+ * {@link #select} and {@link #reduce} (the {@link BackendOp}s marked primitive). Every other method
+ * is a default method: a composite written once from those (see {@link BackendOp#uses()}), correct
+ * and slower than a fused kernel; a backend overrides the ones it has faster. A backend that cannot
+ * run an op at all (a missing kernel, a device limit) says so in {@link #supports}, and the engine
+ * runs that op on another backend ({@link HostFallback}).
  * Every method is exercised against its definition by {@code dev.sisma.engine.testkit.BackendConformanceTest}.
  */
 @ConsumerType
@@ -35,6 +46,18 @@ public interface Backend {
     /** The device it computes on, in words (e.g. "pthread-skylake-avx512 (PoCL 3.1)", "16 threads, 512-bit vectors"). */
     String device();
 
+    /**
+     * Whether this backend runs {@code op} on its own device, natively or through the default
+     * composite (true by default). False sends the op to another backend with the buffers copied
+     * there and back ({@link HostFallback}, which the engine's backend registry puts in front of a
+     * backend that answers false for anything); a composite whose {@link BackendOp#uses()} include
+     * an unsupported primitive runs with just that primitive sent elsewhere. The answer must not
+     * change while the backend is registered.
+     */
+    default boolean supports(BackendOp op) {
+        return true;
+    }
+
     // ---------------------------------------------------------------- memory
 
     /** A new buffer of {@code floats} elements, all zero. */
@@ -47,7 +70,9 @@ public interface Backend {
      * A new buffer holding a copy of {@code src}: little-endian float32, any alignment,
      * {@code byteSize} a multiple of 4.
      */
-    DeviceBuffer upload(MemorySegment src);
+    default DeviceBuffer upload(MemorySegment src) {
+        return Composites.upload(this, src);
+    }
 
     /**
      * A buffer over {@code src} (little-endian float32, any alignment), zero-copy where the backend
@@ -55,16 +80,22 @@ public interface Backend {
      * The caller keeps {@code src} valid (its arena open) until the buffer is closed, and must not
      * write through a mapped buffer it does not own (a read-only mapping fails on write).
      */
-    DeviceBuffer map(MemorySegment src);
+    default DeviceBuffer map(MemorySegment src) {
+        return upload(src);
+    }
 
     /** Copies {@code count} elements from {@code src[srcOffset..]} into {@code dst[dstOffset..]}. */
     void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count);
 
     /** Copies the whole buffer into {@code dst} (little-endian float32, {@code byteSize >= 4 size}). */
-    void download(DeviceBuffer src, MemorySegment dst);
+    default void download(DeviceBuffer src, MemorySegment dst) {
+        Composites.download(this, src, dst);
+    }
 
     /** Sets {@code dst[offset .. offset+count)} to {@code value}. */
-    void fill(DeviceBuffer dst, long offset, long count, float value);
+    default void fill(DeviceBuffer dst, long offset, long count, float value) {
+        Composites.fill(this, dst, offset, count, value);
+    }
 
     /**
      * Strided copy, the one movement primitive (permute, transpose, slice, concat, broadcast-expand):
@@ -96,10 +127,14 @@ public interface Backend {
     void unary(UnaryOp op, DeviceBuffer x, DeviceBuffer y, long count);
 
     /** {@code dx[i] = dy[i] * op'(x[i])} for i < count (see {@link UnaryOp}). dx may be dy. */
-    void unaryBackward(UnaryOp op, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long count);
+    default void unaryBackward(UnaryOp op, DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dx, long count) {
+        Composites.unaryBackward(this, op, x, dy, dx, count);
+    }
 
     /** {@code y[i] = alpha * x[i] + beta} for i < count. y may be x. */
-    void affine(DeviceBuffer x, DeviceBuffer y, long count, float alpha, float beta);
+    default void affine(DeviceBuffer x, DeviceBuffer y, long count, float alpha, float beta) {
+        Composites.affine(this, x, y, count, alpha, beta);
+    }
 
     /**
      * Broadcasting binary op: {@code out} is contiguous of {@code shape}; for every index vector i,
@@ -107,6 +142,21 @@ public interface Backend {
      * out may be a or b when that operand is contiguous with out's shape (in-place accumulate).
      */
     void binary(BinaryOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
+                DeviceBuffer out, int[] shape);
+
+    /**
+     * Broadcasting comparison, strides and aliasing as {@link #binary}:
+     * {@code out[i] = op.test(a[...], b[...]) ? 1 : 0} (see {@link CompareOp}: NaN compares false, except NE).
+     */
+    void compare(CompareOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
+                 DeviceBuffer out, int[] shape);
+
+    /**
+     * Broadcasting selection, strides and aliasing as {@link #binary}:
+     * {@code out[i] = cond[...] != 0 ? a[...] : b[...]}; the operand not picked is not used
+     * (an infinity or NaN there does not leak into out, unlike {@code b + cond (a - b)}).
+     */
+    void select(DeviceBuffer cond, long[] condStrides, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
                 DeviceBuffer out, int[] shape);
 
     /**
@@ -118,63 +168,85 @@ public interface Backend {
     // ---------------------------------------------------------------- normalisation
 
     /** Softmax over the last axis of x [rows, cols] (max-subtracted). y may be x. */
-    void softmax(DeviceBuffer x, DeviceBuffer y, int rows, int cols);
+    default void softmax(DeviceBuffer x, DeviceBuffer y, int rows, int cols) {
+        Composites.softmax(this, x, y, rows, cols);
+    }
 
     /** {@code dx = y * (dy - sum_j(dy_j y_j))} per row, from the forward output y. */
-    void softmaxBackward(DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx, int rows, int cols);
+    default void softmaxBackward(DeviceBuffer y, DeviceBuffer dy, DeviceBuffer dx, int rows, int cols) {
+        Composites.softmaxBackward(this, y, dy, dx, rows, cols);
+    }
 
     /**
      * LayerNorm over the last axis of x [rows, cols]:
      * {@code y = (x - mean) * rstd * gamma + beta}, rstd = 1/sqrt(var + eps), biased variance.
      * gamma, beta nullable (no affine). Saves mean[rows] and rstd[rows] for the backward.
      */
-    void layerNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
-                   DeviceBuffer mean, DeviceBuffer rstd, int rows, int cols, float eps);
+    default void layerNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                   DeviceBuffer mean, DeviceBuffer rstd, int rows, int cols, float eps) {
+        Composites.layerNorm(this, x, gamma, beta, y, mean, rstd, rows, cols, eps);
+    }
 
     /**
      * Backward of {@link #layerNorm}: writes dx [rows, cols]; when gamma is non-null also
      * dgamma[cols] and dbeta[cols] (overwritten, summed over rows; either may be null to skip).
      */
-    void layerNormBackward(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer mean, DeviceBuffer rstd,
+    default void layerNormBackward(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer mean, DeviceBuffer rstd,
                            DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta,
-                           int rows, int cols);
+                           int rows, int cols) {
+        Composites.layerNormBackward(this, x, gamma, mean, rstd, dy, dx, dgamma, dbeta, rows, cols);
+    }
 
     /**
      * GroupNorm of x [n, c, hw] in {@code groups} groups of c/groups channels, statistics over
      * (channels of the group, hw); per-channel affine gamma, beta [c] (nullable).
      * Saves mean and rstd [n, groups].
      */
-    void groupNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
-                   DeviceBuffer mean, DeviceBuffer rstd, int n, int c, int hw, int groups, float eps);
+    default void groupNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
+                   DeviceBuffer mean, DeviceBuffer rstd, int n, int c, int hw, int groups, float eps) {
+        Composites.groupNorm(this, x, gamma, beta, y, mean, rstd, n, c, hw, groups, eps);
+    }
 
     /** Backward of {@link #groupNorm}: dx, and dgamma/dbeta [c] when non-null (overwritten). */
-    void groupNormBackward(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer mean, DeviceBuffer rstd,
+    default void groupNormBackward(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer mean, DeviceBuffer rstd,
                            DeviceBuffer dy, DeviceBuffer dx, DeviceBuffer dgamma, DeviceBuffer dbeta,
-                           int n, int c, int hw, int groups);
+                           int n, int c, int hw, int groups) {
+        Composites.groupNormBackward(this, x, gamma, mean, rstd, dy, dx, dgamma, dbeta, n, c, hw, groups);
+    }
 
     // ---------------------------------------------------------------- convolutions
 
     /** 2D convolution (cross-correlation, as PyTorch) with optional bias [cout]; see {@link Conv2dShape}. */
-    void conv2d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer bias, DeviceBuffer y, Conv2dShape s);
+    default void conv2d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer bias, DeviceBuffer y, Conv2dShape s) {
+        Composites.conv2d(this, x, w, bias, y, s);
+    }
 
     /** dx [n, cin, h, w] from dy [n, cout, outH, outW] and w. */
-    void conv2dBackwardInput(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, Conv2dShape s);
+    default void conv2dBackwardInput(DeviceBuffer dy, DeviceBuffer w, DeviceBuffer dx, Conv2dShape s) {
+        Composites.conv2dBackwardInput(this, dy, w, dx, s);
+    }
 
     /** dw [cout, cin, kh, kw] and, when non-null, dbias [cout] (overwritten, summed over the batch). */
-    void conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer dbias, Conv2dShape s);
+    default void conv2dBackwardWeight(DeviceBuffer x, DeviceBuffer dy, DeviceBuffer dw, DeviceBuffer dbias, Conv2dShape s) {
+        Composites.conv2dBackwardWeight(this, x, dy, dw, dbias, s);
+    }
 
     /**
      * Depthwise causal conv along the sequence, channels-last (Mamba's conv1d):
      * x, y [b, l, c], w [c, k] (PyTorch's [c, 1, k]), bias [c] nullable:
      * {@code y[b,t,ch] = bias[ch] + sum_{j<k} w[ch,j] * x[b, t-(k-1)+j, ch]}, x = 0 before t = 0.
      */
-    void depthwiseCausalConv1d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer bias, DeviceBuffer y,
-                               int b, int l, int c, int k);
+    default void depthwiseCausalConv1d(DeviceBuffer x, DeviceBuffer w, DeviceBuffer bias, DeviceBuffer y,
+                               int b, int l, int c, int k) {
+        Composites.depthwiseCausalConv1d(this, x, w, bias, y, b, l, c, k);
+    }
 
     /** Backward: dx [b,l,c], dw [c,k] and, when non-null, dbias [c] (all overwritten). */
-    void depthwiseCausalConv1dBackward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer dy,
+    default void depthwiseCausalConv1dBackward(DeviceBuffer x, DeviceBuffer w, DeviceBuffer dy,
                                        DeviceBuffer dx, DeviceBuffer dw, DeviceBuffer dbias,
-                                       int b, int l, int c, int k);
+                                       int b, int l, int c, int k) {
+        Composites.depthwiseCausalConv1dBackward(this, x, w, dy, dx, dw, dbias, b, l, c, k);
+    }
 
     // ---------------------------------------------------------------- indexing
 
@@ -183,13 +255,17 @@ public interface Backend {
      * {@code dst[o, i, r] = src[o, index[i], r]}, dst [outer, index.length, inner]
      * (scan orders, embedding lookups). Indices are checked above the backend.
      */
-    void gather(DeviceBuffer src, DeviceBuffer dst, int outer, int srcAxis, int inner, int[] index);
+    default void gather(DeviceBuffer src, DeviceBuffer dst, int outer, int srcAxis, int inner, int[] index) {
+        Composites.gather(this, src, dst, outer, srcAxis, inner, index);
+    }
 
     /**
      * The adjoint of {@link #gather}: {@code dst[o, index[i], r] += src[o, i, r]} (accumulates;
      * repeated indices add up). dst [outer, dstAxis, inner].
      */
-    void scatterAdd(DeviceBuffer src, DeviceBuffer dst, int outer, int dstAxis, int inner, int[] index);
+    default void scatterAdd(DeviceBuffer src, DeviceBuffer dst, int outer, int dstAxis, int inner, int[] index) {
+        Composites.scatterAdd(this, src, dst, outer, dstAxis, inner, index);
+    }
 
     // ---------------------------------------------------------------- Mamba
 
@@ -203,8 +279,10 @@ public interface Backend {
      * </pre>
      * delta is used as given (softplus and dt bias are applied above the backend).
      */
-    void selectiveScan(DeviceBuffer u, DeviceBuffer delta, DeviceBuffer a, DeviceBuffer bm, DeviceBuffer cm,
-                       DeviceBuffer d, DeviceBuffer y, int b, int l, int e, int n);
+    default void selectiveScan(DeviceBuffer u, DeviceBuffer delta, DeviceBuffer a, DeviceBuffer bm, DeviceBuffer cm,
+                       DeviceBuffer d, DeviceBuffer y, int b, int l, int e, int n) {
+        Composites.selectiveScan(this, u, delta, a, bm, cm, d, y, b, l, e, n);
+    }
 
     /**
      * Backward of {@link #selectiveScan} given dy [b, l, e]: writes (overwrites) du, ddelta [b,l,e],
@@ -212,10 +290,12 @@ public interface Backend {
      * (nullable; summed over batch and positions). Recomputes the states it needs, so no state
      * is kept between forward and backward.
      */
-    void selectiveScanBackward(DeviceBuffer u, DeviceBuffer delta, DeviceBuffer a, DeviceBuffer bm, DeviceBuffer cm,
+    default void selectiveScanBackward(DeviceBuffer u, DeviceBuffer delta, DeviceBuffer a, DeviceBuffer bm, DeviceBuffer cm,
                                DeviceBuffer d, DeviceBuffer dy,
                                DeviceBuffer du, DeviceBuffer ddelta, DeviceBuffer da, DeviceBuffer dbm,
-                               DeviceBuffer dcm, DeviceBuffer dd, int b, int l, int e, int n);
+                               DeviceBuffer dcm, DeviceBuffer dd, int b, int l, int e, int n) {
+        Composites.selectiveScanBackward(this, u, delta, a, bm, cm, d, dy, du, ddelta, da, dbm, dcm, dd, b, l, e, n);
+    }
 
     // ---------------------------------------------------------------- training
 
@@ -228,12 +308,18 @@ public interface Backend {
      * </pre>
      * {@code step} counts from 1.
      */
-    void adamw(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long count,
-               float lr, float beta1, float beta2, float eps, float weightDecay, long step);
+    default void adamw(DeviceBuffer param, DeviceBuffer grad, DeviceBuffer m, DeviceBuffer v, long count,
+               float lr, float beta1, float beta2, float eps, float weightDecay, long step) {
+        Composites.adamw(this, param, grad, m, v, count, lr, beta1, beta2, eps, weightDecay, step);
+    }
 
     /** {@code dst[i] = } {@link Philox#uniformAt}{@code (seed, offset, i)} in (0, 1), for i < count; bit-exact on every backend. */
-    void randomUniform(DeviceBuffer dst, long count, long seed, long offset);
+    default void randomUniform(DeviceBuffer dst, long count, long seed, long offset) {
+        Composites.random(this, dst, count, seed, offset, false);
+    }
 
     /** {@code dst[i] = } {@link Philox#normalAt}{@code (seed, offset, i)}, standard normal, for i < count. */
-    void randomNormal(DeviceBuffer dst, long count, long seed, long offset);
+    default void randomNormal(DeviceBuffer dst, long count, long seed, long offset) {
+        Composites.random(this, dst, count, seed, offset, true);
+    }
 }

@@ -3,10 +3,12 @@
  * {@link dev.sisma.engine.spi.Backend} as an OSGi service with {@code service.ranking} and
  * {@code sisma.backend.name}. Helpers for implementations: {@link dev.sisma.engine.spi.Philox}
  * (the random numbers every backend must reproduce) and {@link dev.sisma.engine.spi.BufferPool}
- * (memory recycled by size class).
+ * (memory recycled by size class), {@link dev.sisma.engine.spi.HostFallback} (ops a backend does not support
+ * run on another). 2.0.0: {@code Backend} needs only the primitives ({@link dev.sisma.engine.spi.BackendOp}),
+ * gained compare and select, and says what it {@code supports}; everything else has a default composite.
  */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package dev.sisma.engine.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -3,7 +3,10 @@ package dev.sisma.engine.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import java.util.HashMap;
@@ -21,6 +24,7 @@ class BackendRegistryTest {
     private static Backend backend(String name) {
         Backend b = mock(Backend.class);
         when(b.name()).thenReturn(name);
+        when(b.supports(any())).thenReturn(true);
         return b;
     }
 
@@ -58,5 +62,23 @@ class BackendRegistryTest {
         r.removeBackend(ocl, props(2, -10, new String[] {"opencl:0:0"}));
         assertTrue(r.byName("opencl:0:0").isEmpty());
         assertSame(cpu, r.current().orElseThrow());
+    }
+
+    @Test
+    void aBackendLackingAnOpRunsItOnAnotherBackend() {
+        BackendRegistry r = new BackendRegistry();
+        Backend cpu = backend("cpu"), small = backend("small");
+        when(small.supports(dev.sisma.engine.spi.BackendOp.SELECT)).thenReturn(false);
+        when(cpu.upload(any(float[].class))).thenAnswer(a -> mock(dev.sisma.engine.spi.DeviceBuffer.class));
+        r.addBackend(cpu, props(1, 0, null));
+        r.addBackend(small, props(2, 5, null));
+        Backend front = r.byName("small").orElseThrow();
+        assertTrue(front instanceof dev.sisma.engine.spi.HostFallback, "registered behind a HostFallback");
+        assertSame(small, ((dev.sisma.engine.spi.HostFallback) front).wrapped());
+        assertSame(cpu, r.byName("cpu").orElseThrow(), "a backend that supports everything is registered as it is");
+        dev.sisma.engine.spi.DeviceBuffer buf = mock(dev.sisma.engine.spi.DeviceBuffer.class);
+        front.select(buf, new long[] {1}, buf, new long[] {1}, buf, new long[] {1}, buf, new int[] {0});
+        verify(small, never()).select(any(), any(), any(), any(), any(), any(), any(), any());
+        verify(cpu).select(any(), any(), any(), any(), any(), any(), any(), any());
     }
 }

@@ -95,7 +95,7 @@ final class ClRuntime implements AutoCloseable {
         }
         String options = "-cl-std=CL1.2 -DSK_WG=" + wg + (info.fp64 ? " -DSK_FP64" : "");
         program = build(context, device, KernelSource.program(), options, info.name);
-        for (String name : new String[] {"sk_fill", "sk_unary_fwd", "sk_unary_bwd", "sk_affine", "sk_binary", "sk_copy",
+        for (String name : new String[] {"sk_fill", "sk_unary_fwd", "sk_unary_bwd", "sk_affine", "sk_binary", "sk_copy", "sk_where",
                 "sk_adamw", "sk_gemm", "sk_reduce", "sk_reduce_rows", "sk_weighted_rows", "sk_softmax", "sk_softmax_bwd",
                 "sk_layernorm", "sk_layernorm_bwd", "sk_layernorm_dparams", "sk_groupnorm", "sk_groupnorm_bwd",
                 "sk_groupnorm_dparams", "sk_im2col", "sk_col2im", "sk_add_channel_bias", "sk_channel_sum", "sk_dwconv1d",

@@ -11,6 +11,7 @@ import org.jocl.cl_mem;
 
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.BufferPool;
 import dev.sisma.engine.spi.Conv2dShape;
 import dev.sisma.engine.spi.DeviceBuffer;
@@ -392,6 +393,41 @@ public final class OpenClBackend implements Backend, AutoCloseable {
         checkReach(cb, 0, bStrides, shape, "binary b");
         int c = code(op);
         strided(shape, aStrides, bStrides, null, 0, 0, 0, (st, n) -> rt.launch1("sk_binary", n, c, ca, cb, co, st));
+    }
+
+    @Override
+    public void compare(CompareOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
+        ClBuffer ca = cl(a), cb = cl(b);
+        long count = 1;
+        for (int s : shape) count *= s;
+        ClBuffer co = need(out, count, "compare out");
+        checkReach(ca, 0, aStrides, shape, "compare a");
+        checkReach(cb, 0, bStrides, shape, "compare b");
+        int c = 6 + op.ordinal(); // SK_EQ .. SK_GE in elementwise.cl, in CompareOp's order
+        strided(shape, aStrides, bStrides, null, 0, 0, 0, (st, n) -> rt.launch1("sk_binary", n, c, ca, cb, co, st));
+    }
+
+    /** Two passes: the operand not picked where cond is set goes into out (unless out is it), then sk_where writes the picked one. */
+    @Override
+    public void select(DeviceBuffer cond, long[] condStrides, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides,
+                       DeviceBuffer out, int[] shape) {
+        ClBuffer cc = cl(cond), ca = cl(a), cb = cl(b);
+        long count = 1;
+        for (int s : shape) count *= s;
+        ClBuffer co = need(out, count, "select out");
+        checkReach(cc, 0, condStrides, shape, "select cond");
+        checkReach(ca, 0, aStrides, shape, "select a");
+        checkReach(cb, 0, bStrides, shape, "select b");
+        boolean outIsA = out == a; // then out holds a already: write b where cond is 0
+        if (!outIsA) {
+            long[] contiguous = new long[shape.length];
+            long st = 1;
+            for (int i = shape.length - 1; i >= 0; i--) { contiguous[i] = st; st *= shape[i]; }
+            strided(shape, bStrides, null, contiguous, 0, 0, 0, (s, n) -> rt.launch1("sk_copy", n, cb, co, s));
+        }
+        ClBuffer picked = outIsA ? cb : ca;
+        int pick = outIsA ? 0 : 1;
+        strided(shape, condStrides, outIsA ? bStrides : aStrides, null, 0, 0, 0, (s, n) -> rt.launch1("sk_where", n, pick, cc, picked, co, s));
     }
 
     private static int code(ReduceOp op) {

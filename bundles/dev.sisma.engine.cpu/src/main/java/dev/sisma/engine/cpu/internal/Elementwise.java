@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import dev.sisma.engine.spi.BinaryOp;
+import dev.sisma.engine.spi.CompareOp;
 import dev.sisma.engine.spi.UnaryOp;
 
 /** Unary, binary (broadcasting), affine and strided-copy kernels, vectorised along the last axis. */
@@ -286,6 +287,64 @@ public final class Elementwise {
                 }
                 row(op, a, ao, sa, b, bo, sb, out, row * inner, inner);
             }
+        });
+    }
+
+    /** One row of a strided op: element offsets of each operand at the row's start, the output's row start. */
+    @FunctionalInterface
+    private interface StridedRow {
+        void run(long[] offsets, long out, int n);
+    }
+
+    /**
+     * The row walk of {@link #binary} for any number of operands: rows of the last axis split
+     * across the workers, leading indices decomposed once per row, one offsets array per worker.
+     */
+    private static void rows(Parallel par, int[] shape, long[][] strides, StridedRow body) {
+        int r = shape.length, ops = strides.length;
+        if (r == 0) { body.run(new long[ops], 0, 1); return; }
+        int inner = shape[r - 1];
+        long rows = 1;
+        for (int i = 0; i < r - 1; i++) rows *= shape[i];
+        long rowsF = rows;
+        int tasks = par.tasks(rows * inner, CHUNK);
+        par.run(tasks, t -> {
+            long r0 = rowsF * t / tasks, r1 = rowsF * (t + 1) / tasks;
+            long[] off = new long[ops];
+            for (long row = r0; row < r1; row++) {
+                java.util.Arrays.fill(off, 0);
+                long rem = row;
+                for (int k = r - 2; k >= 0; k--) {
+                    int i = (int) (rem % shape[k]);
+                    rem /= shape[k];
+                    for (int o = 0; o < ops; o++) off[o] += i * strides[o][k];
+                }
+                body.run(off, row * inner, inner);
+            }
+        });
+    }
+
+    /** out = (a op b) ? 1 : 0; scalar within a row: masks are built once per backward step, not in the model's hot loops. */
+    public static void compare(Parallel par, CompareOp op, MemorySegment a, long[] as, MemorySegment b, long[] bs,
+                               MemorySegment out, int[] shape) {
+        int r = shape.length;
+        long sa = r == 0 ? 0 : as[r - 1], sb = r == 0 ? 0 : bs[r - 1];
+        rows(par, shape, new long[][] {as, bs}, (off, oo, n) -> {
+            long ao = off[0], bo = off[1];
+            for (int j = 0; j < n; j++)
+                out.set(F, (oo + j) * 4, op.test(a.get(F, (ao + j * sa) * 4), b.get(F, (bo + j * sb) * 4)) ? 1f : 0f);
+        });
+    }
+
+    /** out = c != 0 ? a : b, reading only the operand picked. */
+    public static void select(Parallel par, MemorySegment c, long[] cs, MemorySegment a, long[] as, MemorySegment b, long[] bs,
+                              MemorySegment out, int[] shape) {
+        int r = shape.length;
+        long sc = r == 0 ? 0 : cs[r - 1], sa = r == 0 ? 0 : as[r - 1], sb = r == 0 ? 0 : bs[r - 1];
+        rows(par, shape, new long[][] {cs, as, bs}, (off, oo, n) -> {
+            long co = off[0], ao = off[1], bo = off[2];
+            for (int j = 0; j < n; j++)
+                out.set(F, (oo + j) * 4, c.get(F, (co + j * sc) * 4) != 0f ? a.get(F, (ao + j * sa) * 4) : b.get(F, (bo + j * sb) * 4));
         });
     }
 
