@@ -10,6 +10,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -27,6 +29,7 @@ import javax.imageio.ImageIO;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -34,6 +37,8 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.engine.testkit.BackendConformanceTest;
 import dev.sisma.launcher.Launcher;
 
 /**
@@ -201,6 +206,38 @@ class PluginFolderTest {
         Result gone = sisma("generate", "--mask", mask.toString(), "--sampler", "midpoint", "--steps", "1", "--out", out.toString());
         assertEquals(2, gone.code);
         assertTrue(gone.err.contains("midpoint"), gone.err);
+    }
+
+    @Test
+    void aBackendWithOnlyThePrimitivesGeneratesThroughTheComposites(@TempDir Path out) throws Exception {
+        Path jar = drop("minimal-backend-1.0.0.jar");
+        await(() -> sisma("info"), r -> r.out.contains("backend minimal"));
+        Path mask = Path.of(System.getProperty("sisma.examples")).resolve("face-1.png");
+        Result r = sisma("generate", "--mask", mask.toString(), "--backend", "minimal", "--steps", "1", "--samples", "1",
+                "--seed", "5", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals(32, ImageIO.read(out.resolve("face-1-s5.png").toFile()).getWidth());
+
+        remove(jar);
+        await(() -> sisma("info"), x -> !x.out.contains("backend minimal"));
+        Result gone = sisma("generate", "--mask", mask.toString(), "--backend", "minimal", "--steps", "1", "--out", out.toString());
+        assertEquals(2, gone.code);
+        assertTrue(gone.err.contains("minimal"), gone.err);
+    }
+
+    /** The example backend, loaded from its jar as built above, passes the conformance suite through the SPI's composites. */
+    @Nested
+    class MinimalBackendConformance extends BackendConformanceTest {
+        @Override
+        protected Backend backend() {
+            try {
+                URLClassLoader loader = new URLClassLoader(new URL[] {jars.resolve("minimal-backend-1.0.0.jar").toUri().toURL()},
+                        PluginFolderTest.class.getClassLoader());
+                return (Backend) loader.loadClass("org.example.sisma.minimal.MinimalBackend").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | IOException e) {
+                throw new AssertionError("the minimal-backend example did not load", e);
+            }
+        }
     }
 
     @Test
