@@ -66,7 +66,7 @@ class ServeTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(server.state.resolve("token"))));
         assertEquals(200, server.get("/api/health").statusCode());
         assertEquals(200, server.get("/api/ready").statusCode());
-        assertTrue(server.get("/api/models").body().contains("\"name\":\"demo\""));
+        assertTrue(server.get("/api/models").body().contains("\"default\":true"));
         assertTrue(server.get("/api/backends").body().contains("\"name\":\"cpu\""));
 
         HttpResponse<String> r = server.submit(face, Map.of("samples", "2", "steps", "2", "seed", "7", "sampler", "euler"), null);
@@ -200,6 +200,8 @@ class ServeTest {
     void concurrentClientsLoseAndDuplicateNoJob() throws Exception {
         int clients = 4;
         int jobsEach = 4;
+        int rejectedBefore = server.get("/metrics").body().lines().filter(l -> l.startsWith("sisma_jobs_rejected_total "))
+                .mapToInt(l -> Integer.parseInt(l.split(" ")[1])).sum();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         long t0 = System.nanoTime();
         List<Future<List<long[]>>> results = new ArrayList<>();
@@ -208,20 +210,24 @@ class ServeTest {
         for (int c = 0; c < clients; c++) {
             String client = "load-" + c;
             results.add(pool.submit(() -> {
-                List<long[]> latencies = new ArrayList<>();
+                // Each client sends all its jobs at once, then waits for the ones taken.
+                List<String[]> mine = new ArrayList<>();
                 for (int j = 0; j < jobsEach; j++) {
-                    long s = System.nanoTime();
                     HttpResponse<String> r = server.submit(face, Map.of("steps", "1", "seed", Integer.toString(j)), client);
                     if (r.statusCode() == 429) {
+                        assertTrue(r.headers().firstValue("Retry-After").isPresent());
                         refused.add(1);
-                        Thread.sleep(200);
                         continue;
                     }
                     assertEquals(202, r.statusCode(), r.body());
                     String id = ServeProcess.field(r.body(), "id");
                     accepted.add(id);
-                    assertEquals("done", ServeProcess.field(server.await(id, 120_000), "state"));
-                    latencies.add(new long[] {System.nanoTime() - s});
+                    mine.add(new String[] {id, Long.toString(System.nanoTime())});
+                }
+                List<long[]> latencies = new ArrayList<>();
+                for (String[] m : mine) {
+                    assertEquals("done", ServeProcess.field(server.await(m[0], 120_000), "state"));
+                    latencies.add(new long[] {System.nanoTime() - Long.parseLong(m[1])});
                 }
                 return latencies;
             }));
@@ -236,6 +242,8 @@ class ServeTest {
         Set<String> unique = new HashSet<>(accepted);
         assertEquals(accepted.size(), unique.size(), "no job id twice");
         assertFalse(accepted.isEmpty());
+        assertEquals(refused.size(), server.get("/metrics").body().lines().filter(l -> l.startsWith("sisma_jobs_rejected_total "))
+                .mapToInt(l -> Integer.parseInt(l.split(" ")[1])).sum() - rejectedBefore, "every refusal counted once");
         String list = server.get("/api/jobs").body();
         for (String id : accepted) {
             assertTrue(list.contains("\"id\":\"" + id + "\",\"state\":\"done\""), id + " not done in the list");

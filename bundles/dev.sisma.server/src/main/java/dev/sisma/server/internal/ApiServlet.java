@@ -178,10 +178,11 @@ public final class ApiServlet extends HttpServlet {
 
     private void models(HttpServletResponse resp) throws IOException {
         List<Map<String, Object>> list = new ArrayList<>();
-        for (String name : queue.models()) {
+        List<String> names = queue.models();
+        for (String name : names) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", name);
-            m.put("default", name.equals(JobQueue.DEMO_MODEL));
+            m.put("default", name.equals(names.get(0)));
             try {
                 queue.generator().defaults(queue.checkpoint(name)).ifPresent(d -> {
                     m.put("sampler", d.sampler());

@@ -17,8 +17,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -75,6 +78,7 @@ public final class JobQueue {
     private int queuedCount;        // guarded by lock
     private long nextSeq;           // guarded by lock
     private volatile boolean closing;
+    private final BooleanSupplier frameworkStopping;
     private final SecureRandom random = new SecureRandom();
 
     final AtomicLong done = new AtomicLong();
@@ -87,7 +91,14 @@ public final class JobQueue {
     final AtomicLong resumed = new AtomicLong();
 
     @Activate
-    public JobQueue(@Reference Generator generator, @Reference Backends backends, ServerConfig config) throws IOException {
+    public JobQueue(BundleContext context, @Reference Generator generator, @Reference Backends backends, ServerConfig config)
+            throws IOException {
+        this(generator, backends, config, () -> context.getBundle(0).getState() == Bundle.STOPPING);
+    }
+
+    /** {@code frameworkStopping}: true while the container shuts down (its backends go away then too). */
+    JobQueue(Generator generator, Backends backends, ServerConfig config, BooleanSupplier frameworkStopping) throws IOException {
+        this.frameworkStopping = frameworkStopping;
         this.generator = generator;
         this.backends = backends;
         this.stateDir = Path.of(config.state_dir());
@@ -195,13 +206,20 @@ public final class JobQueue {
         return d;
     }
 
-    /** Model names: the bundled demo, then NAME for each NAME.safetensors in the models folder. */
+    /**
+     * Model names: the generator's own (the first is the default), then NAME for each
+     * NAME.safetensors in the models folder. "demo" names the default when the generator names none.
+     */
     List<String> models() {
-        List<String> names = new ArrayList<>(List.of(DEMO_MODEL));
+        List<String> names = new ArrayList<>(generator.models());
+        if (names.isEmpty()) {
+            names.add(DEMO_MODEL);
+        }
         if (modelsDir != null && Files.isDirectory(modelsDir)) {
             try (Stream<Path> files = Files.list(modelsDir)) {
                 files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".safetensors"))
-                        .map(n -> n.substring(0, n.length() - ".safetensors".length())).sorted().forEach(names::add);
+                        .map(n -> n.substring(0, n.length() - ".safetensors".length())).sorted()
+                        .filter(n -> !names.contains(n)).toList().forEach(names::add);
             } catch (IOException e) {
                 // No further models then.
             }
@@ -209,10 +227,13 @@ public final class JobQueue {
         return names;
     }
 
-    /** The checkpoint of a listed model name (null for the bundled demo). */
+    /** The checkpoint of a listed model name; null for the generator's default model. */
     Path checkpoint(String model) {
-        if (model == null || model.equals(DEMO_MODEL)) {
+        if (model == null || (model.equals(DEMO_MODEL) && !generator.models().contains(DEMO_MODEL))) {
             return null;
+        }
+        if (generator.models().contains(model)) {
+            return generator.model(model).orElse(null);
         }
         if (!models().contains(model)) {
             throw new InputException("unknown model '" + model + "'; available: " + models());
@@ -486,8 +507,8 @@ public final class JobQueue {
                 save(job);
                 pruneFinished();
             } catch (RuntimeException | IOException | Error e) {
-                if (stopped && !gone && closing) {
-                    // The container is stopping: the job runs again after the restart.
+                if (stopped && (closing || frameworkStopping.getAsBoolean())) {
+                    // The container is stopping (its backends with it): the job runs again after the restart.
                     try {
                         requeue(job);
                     } catch (IOException io) {

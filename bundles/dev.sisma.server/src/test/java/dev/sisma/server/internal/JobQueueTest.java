@@ -109,7 +109,7 @@ class JobQueueTest {
         Backend cpu = backend("cpu");
         Backends backends = mock(Backends.class);
         when(backends.current()).thenReturn(Optional.of(cpu));
-        JobQueue q = new JobQueue(gen, backends, config(state, 4));
+        JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
         try {
             // No worker yet: everything waits. A submits three, then B one.
             List<Job> jobs = List.of(q.submit("A", spec(1), MASK), q.submit("A", spec(2), MASK), q.submit("A", spec(3), MASK),
@@ -136,7 +136,7 @@ class JobQueueTest {
         Backends backends = mock(Backends.class);
         AtomicReference<Optional<Backend>> current = new AtomicReference<>(Optional.of(cpu));
         when(backends.current()).thenAnswer(i -> current.get());
-        JobQueue q = new JobQueue(gen, backends, config(state, 4));
+        JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
         try {
             q.addBackend(cpu);
             gen.hold = true;
@@ -153,6 +153,28 @@ class JobQueueTest {
     }
 
     @Test
+    void aBackendStoppedWithTheContainerLeavesItsJobQueued() throws Exception {
+        FakeGenerator gen = new FakeGenerator();
+        Backend cpu = backend("cpu");
+        Backends backends = mock(Backends.class);
+        when(backends.current()).thenReturn(Optional.of(cpu));
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        JobQueue q = new JobQueue(gen, backends, config(state, 4), stopping::get);
+        try {
+            q.addBackend(cpu);
+            gen.hold = true;
+            Job job = q.submit("A", spec(5), MASK);
+            await(job, Job.State.RUNNING);
+            stopping.set(true); // the framework stops its bundles, the backend's first
+            q.removeBackend(cpu);
+            await(job, Job.State.QUEUED);
+            assertTrue(java.nio.file.Files.readString(state.resolve("jobs").resolve(job.id).resolve("job.json")).contains("\"queued\""));
+        } finally {
+            q.deactivate();
+        }
+    }
+
+    @Test
     void aBackendStoppedMidJobHandsItToTheNextBackend() throws Exception {
         FakeGenerator gen = new FakeGenerator();
         Backend cpu = backend("cpu");
@@ -160,7 +182,7 @@ class JobQueueTest {
         Backends backends = mock(Backends.class);
         AtomicReference<Optional<Backend>> current = new AtomicReference<>(Optional.of(cpu));
         when(backends.current()).thenAnswer(i -> current.get());
-        JobQueue q = new JobQueue(gen, backends, config(state, 4));
+        JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
         try {
             q.addBackend(cpu);
             q.addBackend(opencl);
@@ -189,7 +211,7 @@ class JobQueueTest {
         Backend cpu = backend("cpu");
         Backends backends = mock(Backends.class);
         when(backends.current()).thenReturn(Optional.of(cpu));
-        JobQueue q = new JobQueue(gen, backends, config(state, 4));
+        JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
         q.addBackend(cpu);
         gen.hold = true;
         Job running = q.submit("A", spec(1), MASK);
@@ -199,7 +221,7 @@ class JobQueueTest {
         assertEquals(Job.State.QUEUED, running.state(), "the running job goes back to the queue");
 
         gen.hold = false;
-        JobQueue again = new JobQueue(gen, backends, config(state, 4));
+        JobQueue again = new JobQueue(gen, backends, config(state, 4), () -> false);
         try {
             assertEquals(2, again.queueDepth());
             assertEquals(2, again.resumed.get());
