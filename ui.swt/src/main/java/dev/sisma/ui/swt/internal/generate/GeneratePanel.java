@@ -19,6 +19,7 @@ import org.eclipse.swt.widgets.Button;
 import org.eclipse.swt.widgets.Canvas;
 import org.eclipse.swt.widgets.Combo;
 import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Control;
 import org.eclipse.swt.widgets.Display;
 import org.eclipse.swt.widgets.Label;
 import org.eclipse.swt.widgets.ProgressBar;
@@ -96,6 +97,7 @@ public final class GeneratePanel extends Composite {
         model = new Combo(models, SWT.READ_ONLY);
         model.setToolTipText("The model that paints: demo-32 (32x32, fast) or demo-256 (256x256 through TAEF2's latents)");
         model.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        holdMinimumWidth(model);
         model.addListener(SWT.Selection, e -> {
             modelSampling = modelDefaultsOf(source.current());
             updateAvailability();
@@ -110,6 +112,7 @@ public final class GeneratePanel extends Composite {
         new Label(params, SWT.NONE).setText("Sampler");
         sampler = new Combo(params, SWT.READ_ONLY);
         sampler.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 1, 1));
+        holdMinimumWidth(sampler);
         modelDefaults = button(params, SWT.CHECK, "Model defaults",
                 "Use the model's own sampler, steps and guidance (uncheck to set them here)");
         modelDefaults.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false, 2, 1));
@@ -161,13 +164,20 @@ public final class GeneratePanel extends Composite {
         new Label(parent, SWT.NONE).setText(label);
         Spinner s = new Spinner(parent, SWT.BORDER);
         s.setValues(value, min, max, digits, 1, 10);
-        GridData gd = new GridData(SWT.FILL, SWT.CENTER, true, false);
-        // Never narrower than GTK's own minimum for the spin button (its digits and +/- buttons, 100 px
-        // and more): a smaller allocation makes GTK print "gtk_box_gadget_distribute: assertion
-        // 'size >= 0' failed in GtkSpinButton" on every layout.
-        gd.minimumWidth = s.computeSize(SWT.DEFAULT, SWT.DEFAULT).x;
-        s.setLayoutData(gd);
+        s.setLayoutData(new GridData(SWT.FILL, SWT.CENTER, true, false));
+        holdMinimumWidth(s);
         return s;
+    }
+
+    /**
+     * Never lays {@code c} out narrower than GTK's own minimum for it (a spin button's digits and
+     * +/- buttons, a combo's longest item and arrow: 100 px and more). A smaller allocation makes GTK
+     * print a Gtk-CRITICAL on every layout ("gtk_box_gadget_distribute: assertion 'size >= 0'" for
+     * spin buttons, "Negative content width" for a combo's toggle button). A combo's minimum follows
+     * its items, so call again after they change.
+     */
+    private static void holdMinimumWidth(Control c) {
+        ((GridData) c.getLayoutData()).minimumWidth = c.computeSize(SWT.DEFAULT, SWT.DEFAULT, true).x;
     }
 
     private void asyncUi(Runnable r) {
@@ -210,6 +220,9 @@ public final class GeneratePanel extends Composite {
                 model.select(Math.max(0, model.indexOf(previousModel)));
             }
             modelSampling = modelDefaultsOf(g);
+            holdMinimumWidth(sampler);
+            holdMinimumWidth(model);
+            layout(true, true);
         }
         if (modelDefaults.getSelection() && modelSampling != null) {
             showSampling(modelSampling);
