@@ -182,17 +182,38 @@ public final class ServeCommand implements Command {
         c.update(props);
     }
 
-    /** The bundles the launcher installed under bundle/on-demand (the HTTP server), started now. */
+    /**
+     * The bundles the launcher installed under bundle/on-demand (the HTTP server, SLF4J, SPI Fly),
+     * started now: the service loader mediator first, then the bundles that only provide services
+     * to it, then the rest, so SLF4J finds its provider when Jetty starts (the launcher orders
+     * bundle/ by the same rule).
+     */
     private void startOnDemandBundles(CommandContext ctx) {
+        List<Bundle> bundles = new java.util.ArrayList<>();
         for (Bundle b : context.getBundles()) {
-            if (b.getLocation().contains("/on-demand/") && b.getState() != Bundle.ACTIVE) {
-                try {
-                    b.start();
-                } catch (BundleException e) {
-                    ctx.err().println("sisma serve: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
-                }
+            if (b.getLocation().contains("/on-demand/") && b.getState() != Bundle.ACTIVE
+                    && b.getHeaders().get(org.osgi.framework.Constants.FRAGMENT_HOST) == null) {
+                bundles.add(b);
             }
         }
+        bundles.sort(java.util.Comparator.comparingInt(ServeCommand::serviceLoaderRank));
+        for (Bundle b : bundles) {
+            try {
+                b.start();
+            } catch (BundleException e) {
+                ctx.err().println("sisma serve: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
+            }
+        }
+    }
+
+    /** 0: the service loader mediator; 1: a provider that consumes nothing through it; 2: the rest. */
+    private static int serviceLoaderRank(Bundle b) {
+        String provided = String.valueOf(b.getHeaders().get(org.osgi.framework.Constants.PROVIDE_CAPABILITY));
+        String required = String.valueOf(b.getHeaders().get(org.osgi.framework.Constants.REQUIRE_CAPABILITY));
+        if (provided.contains("osgi.serviceloader.registrar")) {
+            return 0;
+        }
+        return provided.contains("osgi.serviceloader") && !required.contains("osgi.serviceloader.processor") ? 1 : 2;
     }
 
     private static boolean waitForHealth(String base, long millis) throws InterruptedException {
