@@ -258,6 +258,35 @@ class ServeTest {
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.floor(p * sorted.size()))) / 1e6;
     }
 
+    /** Clients that send half a request and stall hold a connection each, nothing more: the others are served. */
+    @Test
+    void slowClientsDoNotStallTheOthers() throws Exception {
+        java.net.URI uri = java.net.URI.create(server.base);
+        List<java.net.Socket> stalled = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                java.net.Socket s = new java.net.Socket(uri.getHost(), uri.getPort());
+                String head = i % 2 == 0
+                        ? "POST /api/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.token
+                                + "\r\nContent-Type: image/png\r\nContent-Length: 60000\r\n\r\n\u0089PNG"
+                        : "GET /api/health HTTP/1.1\r\nHost: x\r\nX-Half: ";
+                s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+                stalled.add(s);
+            }
+            long t0 = System.nanoTime();
+            assertEquals(200, server.get("/api/health").statusCode());
+            HttpResponse<String> r = server.post("/api/jobs?steps=1", "image/png", face);
+            assertEquals(202, r.statusCode(), r.body());
+            assertEquals("done", ServeProcess.field(server.await(ServeProcess.field(r.body(), "id"), 60_000), "state"));
+            assertTrue(System.nanoTime() - t0 < 60_000_000_000L);
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close();
+            }
+        }
+    }
+
     /** SIGTERM with a job running and one queued; after the restart both are there and the queued one completes. */
     @Test
     void queuedJobsSurviveARestart(@TempDir Path state) throws Exception {
