@@ -168,7 +168,12 @@ class JobQueueTest {
             stopping.set(true); // the framework stops its bundles, the backend's first
             q.removeBackend(cpu);
             await(job, Job.State.QUEUED);
-            assertTrue(java.nio.file.Files.readString(state.resolve("jobs").resolve(job.id).resolve("job.json")).contains("\"queued\""));
+            Path file = state.resolve("jobs").resolve(job.id).resolve("job.json");
+            long end = System.currentTimeMillis() + 10_000;
+            while (!java.nio.file.Files.readString(file).contains("\"state\":\"queued\"")) {
+                assertTrue(System.currentTimeMillis() < end, "the job file does not say queued: " + java.nio.file.Files.readString(file));
+                Thread.sleep(5);
+            }
         } finally {
             q.deactivate();
         }
