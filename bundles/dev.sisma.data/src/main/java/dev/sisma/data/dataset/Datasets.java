@@ -31,6 +31,15 @@ public interface Datasets {
      */
     Dataset open(String spec, Path workingDirectory, Split split, long seed, Map<String, String> options);
 
+    /**
+     * The folder {@link #open} would read for {@code spec} (normalized, not yet checked to exist),
+     * or empty when {@code spec} names a provider that needs no folder ({@code synthetic}). A server
+     * uses it to keep references inside the folder it serves datasets from.
+     *
+     * @since 1.1
+     */
+    Optional<Path> folder(String spec, Path workingDirectory);
+
     /** The built-in providers (CelebAMask-HQ and synthetic), for use without OSGi. */
     static Datasets builtIn() {
         return of(List.of(new CelebAMaskHqProvider(), new SyntheticProvider()));

@@ -6,7 +6,7 @@
  * directly, or use {@link dev.sisma.data.dataset.Datasets#builtIn()}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.sisma.data.dataset;
 
 import org.osgi.annotation.bundle.Export;

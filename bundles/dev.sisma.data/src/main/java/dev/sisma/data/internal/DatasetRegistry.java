@@ -47,17 +47,26 @@ public final class DatasetRegistry implements Datasets {
     }
 
     @Override
-    public Dataset open(String spec, Path workingDirectory, Split split, long seed, Map<String, String> options) {
-        DatasetProvider named = providers.get(spec);
-        if (named != null) {
-            return named.open(new DatasetRequest(null, split, seed, options));
+    public Optional<Path> folder(String spec, Path workingDirectory) {
+        if (providers.containsKey(spec)) {
+            return Optional.empty();
         }
         int colon = spec.indexOf(':');
+        String path = colon > 0 && providers.containsKey(spec.substring(0, colon)) ? spec.substring(colon + 1) : spec;
+        return Optional.of(workingDirectory.resolve(path).normalize());
+    }
+
+    @Override
+    public Dataset open(String spec, Path workingDirectory, Split split, long seed, Map<String, String> options) {
+        Optional<Path> location = folder(spec, workingDirectory);
+        if (location.isEmpty()) {
+            return providers.get(spec).open(new DatasetRequest(null, split, seed, options));
+        }
+        Path folder = location.get();
+        int colon = spec.indexOf(':');
         if (colon > 0 && providers.containsKey(spec.substring(0, colon))) {
-            Path folder = workingDirectory.resolve(spec.substring(colon + 1)).normalize();
             return providers.get(spec.substring(0, colon)).open(new DatasetRequest(folder, split, seed, options));
         }
-        Path folder = workingDirectory.resolve(spec).normalize();
         if (!Files.isDirectory(folder)) {
             throw new InputException(spec + ": no dataset of that name (" + String.join(", ", providers.keySet())
                     + ") and no such folder");
