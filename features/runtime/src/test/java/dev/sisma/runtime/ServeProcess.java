@@ -145,6 +145,19 @@ final class ServeProcess implements AutoCloseable {
         return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A multipart/form-data submit of text fields only (a job whose mask comes from a dataset). */
+    HttpResponse<String> submitFields(Map<String, String> fields) throws Exception {
+        String boundary = "sismaBoundary" + System.nanoTime();
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<String, String> f : fields.entrySet()) {
+            b.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"").append(f.getKey()).append("\"\r\n\r\n")
+                    .append(f.getValue()).append("\r\n");
+        }
+        b.append("--").append(boundary).append("--\r\n");
+        return http.send(request("/api/jobs").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(b.toString())).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** A string field of a flat JSON answer (enough for ids and states). */
     static String field(String json, String name) {
         Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(json);

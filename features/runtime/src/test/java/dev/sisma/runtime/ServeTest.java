@@ -49,7 +49,7 @@ class ServeTest {
     @BeforeAll
     static void start(@TempDir Path state) throws Exception {
         face = Files.readAllBytes(Path.of(System.getProperty("sisma.examples")).resolve("face-1.png"));
-        server = ServeProcess.start(state, "--queue", "4", "--max-upload", "65536");
+        server = ServeProcess.start(state, "--queue", "4", "--max-upload", "65536", "--data", System.getProperty("sisma.testdata"));
     }
 
     @AfterAll
@@ -151,6 +151,45 @@ class ServeTest {
         // Malformed multipart: a boundary that never comes (no part can be read, so no mask).
         assertOneLine(server.post("/api/jobs", "multipart/form-data; boundary=xyz", "garbage without boundary".getBytes()), 400, "mask");
         assertEquals(0, server.get("/metrics").body().lines().filter(l -> l.startsWith("sisma_queue_depth")).mapToInt(l -> Integer.parseInt(l.split(" ")[1])).sum());
+    }
+
+    @Test
+    void aJobTakesItsMaskFromADatasetSample() throws Exception {
+        HttpResponse<String> r = server.post("/api/jobs", "application/json",
+                "{\"dataset\": \"celebamask-hq:celebamask-hq-mini\", \"index\": 2, \"steps\": 1, \"seed\": 3}".getBytes());
+        assertEquals(202, r.statusCode(), r.body());
+        assertEquals("done", ServeProcess.field(server.await(ServeProcess.field(r.body(), "id"), 60_000), "state"));
+        assertEquals(200, server.getBytes("/api/jobs/" + ServeProcess.field(r.body(), "id") + "/samples/0.png").statusCode());
+        // A dataset without a folder, options in the query string and no body at all.
+        HttpResponse<String> q = server.http.send(server.request("/api/jobs?dataset=synthetic&index=5&split=test&steps=1")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, q.statusCode(), q.body());
+        assertEquals("done", ServeProcess.field(server.await(ServeProcess.field(q.body(), "id"), 60_000), "state"));
+        // The same reference as form fields of a multipart body without a mask part.
+        assertEquals(202, server.submitFields(Map.of("dataset", "celebamask-hq-mini", "index", "0", "steps", "1")).statusCode());
+
+        String testdata = Path.of(System.getProperty("sisma.testdata")).toRealPath().toString();
+        for (var bad : List.of(
+                List.of("{\"dataset\": \"celebamask-hq:celebamask-hq-mini\", \"index\": 3}", "has 3 samples (0..2)"),
+                List.of("{\"dataset\": \"celebamask-hq:celebamask-hq-mini\"}", "index"),
+                List.of("{\"dataset\": \"celebamask-hq:celebamask-hq-mini\", \"index\": -1}", "index must be"),
+                List.of("{\"dataset\": \"celebamask-hq:celebamask-hq-mini\", \"index\": 0, \"split\": \"val\"}", "split"),
+                List.of("{\"dataset\": \"celebamask-hq:..\", \"index\": 0}", "outside the server's data folder"),
+                List.of("{\"dataset\": \"/etc\", \"index\": 0}", "outside the server's data folder"),
+                List.of("{\"dataset\": \"celebamask-hq:nothing-here\", \"index\": 0}", "nothing-here"),
+                List.of("{\"dataset\": \"no-such-set\", \"index\": 0}", "no dataset of that name"),
+                List.of("{\"dataset\": \"celebamask-hq-mini/labels\", \"index\": 0}", "not a dataset folder"),
+                List.of("{\"dataset\": \"synthetic\", \"index\": 0, \"colour\": 1}", "unknown option"),
+                List.of("{\"index\": 0}", "name the dataset too"),
+                List.of("{\"dataset\": [1]}", "string or a number"),
+                List.of("[1, 2]", "must be an object"),
+                List.of("{\"dataset\": ", "malformed JSON"))) {
+            HttpResponse<String> b = server.post("/api/jobs", "application/json", bad.get(0).getBytes());
+            assertOneLine(b, 400, bad.get(1));
+            assertFalse(b.body().contains(testdata), b.body());
+        }
+        Map<String, String> both = Map.of("dataset", "synthetic", "index", "1");
+        assertOneLine(server.submit(face, both, null), 400, "not both");
     }
 
     private static void assertOneLine(HttpResponse<String> r, int status, String words) {

@@ -21,6 +21,10 @@ import org.osgi.service.component.annotations.Reference;
 
 import dev.sisma.api.cli.InputException;
 import dev.sisma.api.mask.FaceClass;
+import dev.sisma.api.mask.Mask;
+import dev.sisma.data.dataset.Dataset;
+import dev.sisma.data.dataset.Datasets;
+import dev.sisma.data.dataset.Split;
 import dev.sisma.data.image.ImageFiles;
 import dev.sisma.data.mask.ImportedMask;
 import dev.sisma.data.mask.MaskFiles;
@@ -47,13 +51,22 @@ public final class ApiServlet extends HttpServlet {
     private static final Pattern JOB = Pattern.compile("/api/jobs/([0-9a-f]{16})(/events|/cancel|/samples/(\\d{1,4})\\.png)?");
     private static final Pattern CLIENT = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
     private static final long SSE_KEEPALIVE_MS = 15_000;
+    /** Largest JSON request body. */
+    private static final int JSON_MAX = 64 * 1024;
+    /** A dataset sample's mask is taken at CelebAMask-HQ's own label size; the model resizes it to its own. */
+    static final int DATASET_MASK_SIDE = 512;
+    private static final int OPEN_DATASETS = 16;
 
     private final transient JobQueue queue;
+    private final transient Datasets datasets;
     private final transient SecureRandom random = new SecureRandom();
+    /** Datasets opened for references, by "split reference" (opening one lists its folders). */
+    private final transient Map<String, Dataset> opened = new java.util.concurrent.ConcurrentHashMap<>();
 
     @Activate
-    public ApiServlet(@Reference JobQueue queue) {
+    public ApiServlet(@Reference JobQueue queue, @Reference Datasets datasets) {
         this.queue = queue;
+        this.datasets = datasets;
     }
 
     @Override
@@ -255,28 +268,57 @@ public final class ApiServlet extends HttpServlet {
                     }
                 }
             }
+        } else if (contentType.startsWith("application/json")) {
+            byte[] body = Http.readAtMost(req.getInputStream(), JSON_MAX);
+            if (body == null) {
+                Http.error(resp, 413, "JSON body is larger than " + JSON_MAX + " bytes");
+                return;
+            }
+            params.putAll(jsonOptions(body));
         } else if (contentType.startsWith("image/") || contentType.startsWith("application/octet-stream")) {
             mask = Http.readAtMost(req.getInputStream(), limits.maxUploadBytes());
             if (mask == null) {
                 Http.error(resp, 413, "request body is larger than the " + limits.maxUploadBytes() + "-byte upload limit");
                 return;
             }
-        } else {
-            Http.error(resp, 415, "send the mask as an image/png body or as multipart/form-data with a part named mask");
+        } else if (!(params.containsKey("dataset") && declared <= 0)) {
+            Http.error(resp, 415, "send the mask as an image/png body or as multipart/form-data with a part named mask,"
+                    + " or a dataset sample as application/json ({\"dataset\": ..., \"index\": N})");
             return;
         }
-        if (mask == null || mask.length == 0) {
-            throw new InputException("no mask: the request has no mask image (an empty body or no part named mask)");
+        String dataset = blankToNull(params.remove("dataset"));
+        String index = params.remove("index");
+        String split = params.remove("split");
+        Mask jobMask;
+        boolean farPixels = false;
+        long far = 0;
+        Job.Spec spec;
+        if (dataset != null) {
+            if (mask != null && mask.length > 0) {
+                throw new InputException("give either a mask image or a dataset sample, not both");
+            }
+            spec = spec(params, limits);
+            jobMask = datasetMask(dataset, index, split);
+        } else {
+            if (index != null || split != null) {
+                throw new InputException("index and split choose a sample of a dataset; name the dataset too");
+            }
+            if (mask == null || mask.length == 0) {
+                throw new InputException("no mask: the request has no mask image (an empty body or no part named mask) and names no dataset");
+            }
+            spec = spec(params, limits);
+            ImportedMask imported = decode(mask, limits);
+            jobMask = imported.mask();
+            farPixels = imported.fromColour() && imported.farPixels() > 0;
+            far = imported.farPixels();
         }
-        Job.Spec spec = spec(params, limits);
-        ImportedMask imported = decode(mask, limits);
         String client = req.getHeader("X-Sisma-Client");
         if (client == null || !CLIENT.matcher(client).matches()) {
             client = req.getRemoteAddr();
         }
         Job job;
         try {
-            job = queue.submit(client, spec, imported.mask());
+            job = queue.submit(client, spec, jobMask);
         } catch (QueueFullException e) {
             resp.setHeader("Retry-After", Integer.toString(e.retryAfterSeconds()));
             Http.error(resp, 429, e.getMessage());
@@ -284,10 +326,107 @@ public final class ApiServlet extends HttpServlet {
         }
         resp.setHeader("Location", "/api/jobs/" + job.id);
         Map<String, Object> body = job.snapshot(queue.position(job));
-        if (imported.fromColour() && imported.farPixels() > 0) {
-            body.put("warning", imported.farPixels() + " mask pixels are far from every palette colour; mapped to the nearest class");
+        if (farPixels) {
+            body.put("warning", far + " mask pixels are far from every palette colour; mapped to the nearest class");
         }
         Http.json(resp, 202, body);
+    }
+
+    /** The options of a JSON object body, as strings (numbers without a fraction as integers). */
+    private static Map<String, String> jsonOptions(byte[] body) {
+        Object v;
+        try {
+            v = Json.parse(new String(body, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            throw new InputException("malformed JSON body: " + JobQueue.oneLine(e));
+        }
+        if (!(v instanceof Map<?, ?> object)) {
+            throw new InputException("the JSON body must be an object of options, such as {\"dataset\": \"synthetic\", \"index\": 3}");
+        }
+        Map<String, String> options = new HashMap<>();
+        for (Map.Entry<?, ?> e : object.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            Object x = e.getValue();
+            if (x instanceof String str) {
+                options.put(key, str);
+            } else if (x instanceof Double d) {
+                options.put(key, d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString(d.longValue()) : d.toString());
+            } else if (x != null) {
+                throw new InputException("option " + key + " needs a string or a number");
+            }
+        }
+        return options;
+    }
+
+    /**
+     * The mask of sample {@code index} of a dataset reference ({@code synthetic}, {@code NAME:PATH}
+     * or {@code PATH}), through the registered {@link dev.sisma.data.dataset.DatasetProvider}s. A
+     * folder must lie inside the server's data folder ({@code serve --data}); reasons never name
+     * the server's folders.
+     */
+    private Mask datasetMask(String reference, String indexText, String splitText) {
+        if (reference.length() > 300) {
+            throw new InputException("dataset reference is longer than 300 characters");
+        }
+        Path root = queue.dataDir();
+        Optional<Path> folder = datasets.folder(reference, root != null ? root : Path.of(""));
+        if (folder.isPresent()) {
+            if (root == null) {
+                throw new InputException("dataset '" + reference + "': this server reads no dataset folders (sisma serve --data DIR names one)");
+            }
+            Path f = folder.get();
+            boolean inside = f.startsWith(root);
+            try {
+                inside &= !Files.exists(f) || f.toRealPath().startsWith(root);
+            } catch (IOException e) {
+                inside = false;
+            }
+            if (!inside) {
+                throw new InputException("dataset '" + reference + "': the folder is outside the server's data folder");
+            }
+        }
+        Split split;
+        try {
+            split = splitText == null || splitText.isBlank() ? Split.ALL : Split.parse(splitText.trim());
+        } catch (IllegalArgumentException e) {
+            throw new InputException("split: " + e.getMessage());
+        }
+        Map<String, String> p = new HashMap<>();
+        if (indexText != null) {
+            p.put("index", indexText);
+        }
+        long index = integer(p, "index", -1, 0, Integer.MAX_VALUE);
+        if (index < 0) {
+            throw new InputException("index: which sample of dataset '" + reference + "' (0 for the first)");
+        }
+        try {
+            String key = split + " " + reference;
+            Dataset d = opened.get(key);
+            if (d == null) {
+                d = datasets.open(reference, root != null ? root : Path.of(""), split, 0, Map.of());
+                if (opened.size() >= OPEN_DATASETS) {
+                    opened.clear();
+                }
+                opened.put(key, d);
+            }
+            if (index >= d.size()) {
+                throw new InputException("index " + index + ": dataset '" + reference + "' (" + split.name().toLowerCase(java.util.Locale.ROOT)
+                        + ") has " + d.size() + " samples" + (d.size() > 0 ? " (0.." + (d.size() - 1) + ")" : ""));
+            }
+            return d.mask((int) index, DATASET_MASK_SIDE);
+        } catch (InputException e) {
+            throw new InputException(hideFolder(e.getMessage(), root));
+        } catch (IllegalArgumentException e) {
+            throw new InputException("dataset '" + reference + "': " + hideFolder(JobQueue.oneLine(e), root));
+        }
+    }
+
+    /** A reason with the server's data folder left out (paths become relative to it). */
+    private static String hideFolder(String reason, Path root) {
+        if (reason == null || root == null) {
+            return String.valueOf(reason);
+        }
+        return reason.replace(root + java.io.File.separator, "").replace(root.toString(), ".");
     }
 
     /** The request's options, checked; each refusal names the option. */

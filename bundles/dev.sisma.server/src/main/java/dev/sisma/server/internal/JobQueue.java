@@ -67,6 +67,7 @@ public final class JobQueue {
     private final Limits limits;
     private final int keepFinished;
     private final Path modelsDir;
+    private final Path dataDir;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -107,6 +108,7 @@ public final class JobQueue {
                 config.queue_capacity());
         this.keepFinished = config.keep_finished();
         this.modelsDir = config.models_dir().isBlank() ? null : Path.of(config.models_dir());
+        this.dataDir = config.data_dir().isBlank() ? null : Path.of(config.data_dir()).toAbsolutePath().normalize();
         Token.ownerOnlyDirectory(stateDir);
         this.store = new JobStore(stateDir);
         List<Job> finished = new ArrayList<>();
@@ -198,6 +200,11 @@ public final class JobQueue {
 
     Backends backends() {
         return backends;
+    }
+
+    /** The folder dataset references resolve in ({@code serve --data}), or null when none was given. */
+    Path dataDir() {
+        return dataDir;
     }
 
     Path uploadsDir() throws IOException {

@@ -76,12 +76,14 @@ public final class ServeCommand implements Command {
                   --state-dir DIR   API token and jobs (default ~/.config/sisma); queued jobs survive a restart
                   --queue N         queued jobs at most; more get 429 with Retry-After (default 32)
                   --max-upload N    largest mask upload in bytes (default 4194304)
-                  --models DIR      further models: DIR/NAME.safetensors is model NAME (besides the bundled demo)""";
+                  --models DIR      further models: DIR/NAME.safetensors is model NAME (besides the bundled demo)
+                  --data DIR        datasets jobs may take their mask from ({"dataset": "celebamask-hq:PATH", "index": 3},
+                                    PATH inside DIR); without it only datasets without a folder (synthetic)""";
     }
 
     @Override
     public int run(List<String> args, CommandContext ctx) throws Exception {
-        Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models"), Set.of("--no-auth"));
+        Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models", "--data"), Set.of("--no-auth"));
         if (!a.positional().isEmpty()) {
             throw new UsageException("unexpected argument '" + a.positional().get(0) + "'");
         }
@@ -111,6 +113,14 @@ public final class ServeCommand implements Command {
         Path stateDir = a.has("--state-dir") ? ctx.resolve(a.get("--state-dir", null))
                 : Path.of(System.getProperty("user.home"), ".config", "sisma");
         String models = a.has("--models") ? ctx.resolve(a.get("--models", null)).toString() : "";
+        String data = "";
+        if (a.has("--data")) {
+            Path d = ctx.resolve(a.get("--data", null));
+            if (!java.nio.file.Files.isDirectory(d)) {
+                throw new UsageException("--data " + a.get("--data", null) + ": no such folder");
+            }
+            data = d.toRealPath().toString();
+        }
         port = claim(address, port, host);
 
         String token = null;
@@ -126,6 +136,7 @@ public final class ServeCommand implements Command {
         server.put("queue.capacity", queue);
         server.put("max.upload.bytes", maxUpload);
         server.put("models.dir", models);
+        server.put("data.dir", data);
         update(JobQueue.PID, server);
         Hashtable<String, Object> http = new Hashtable<>();
         http.put("org.apache.felix.http.enable", true);

@@ -32,4 +32,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "folder of further models (NAME.safetensors) besides the bundled demo")
     String models_dir() default "";
+
+    @AttributeDefinition(description = "folder that dataset references in job requests resolve in (none: only datasets without a folder)")
+    String data_dir() default "";
 }

@@ -86,6 +86,7 @@ class JobQueueTest {
             public int max_steps() { return 10; }
             public int keep_finished() { return 100; }
             public String models_dir() { return ""; }
+            public String data_dir() { return ""; }
         };
     }
 
