@@ -10,26 +10,20 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 import javax.imageio.ImageIO;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
@@ -37,21 +31,15 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 
-import dev.sisma.engine.spi.Backend;
-import dev.sisma.engine.testkit.BackendConformanceTest;
 import dev.sisma.launcher.Launcher;
 
 /**
  * The example plugins of {@code examples/plugins} as a third party builds and uses them: each is
- * built by its own Maven (offline, against sisma's artifacts laid into a private local repository,
- * so this runs in {@code mvn verify} of a clean clone as well), dropped into the plugin folder of a
- * running container, used, replaced, and removed again.
+ * built by its own Maven ({@link ExamplePlugins}), dropped into the plugin folder of a running
+ * container, used, replaced, and removed again. The example backend's conformance suite is
+ * {@link MinimalBackendConformanceTest}.
  */
 class PluginFolderTest {
-    /** The sisma artifacts the examples compile against (the runtime's own copies of them). */
-    static final List<String> API_ARTIFACTS = List.of("dev.sisma.api", "dev.sisma.engine", "dev.sisma.data", "dev.sisma.model");
-    static final String SISMA_VERSION = "0.1.0-SNAPSHOT";
-
     static Path plugins;
     static Path jars;
     static Framework framework;
@@ -61,7 +49,7 @@ class PluginFolderTest {
 
     @BeforeAll
     static void buildExamplesAndStart(@TempDir Path tmp) throws Exception {
-        jars = buildExamples(tmp);
+        jars = ExamplePlugins.jars();
         plugins = Files.createDirectories(tmp.resolve("plugins"));
         storage = Files.createDirectories(tmp.resolve("osgi"));
         framework = new Launcher(Path.of(System.getProperty("sisma.runtime")), Map.of("felix.fileinstall.poll", "200"))
@@ -76,82 +64,6 @@ class PluginFolderTest {
             framework.stop();
             framework.waitForStop(10_000);
         }
-    }
-
-    /**
-     * Builds every example with {@code mvn -o package}: a copy of {@code examples/plugins} (no stale
-     * target folders), a local repository holding sisma's artifacts as a third party installs them
-     * and, by link, everything else of the build's own local repository (plugins, OSGi annotations).
-     */
-    static Path buildExamples(Path tmp) throws Exception {
-        Path src = Path.of(System.getProperty("sisma.repo"), "examples", "plugins");
-        Path copy = tmp.resolve("examples");
-        try (Stream<Path> walk = Files.walk(src)) {
-            for (Path p : (Iterable<Path>) walk.filter(p -> !p.toString().contains("/target"))::iterator) {
-                Path to = copy.resolve(src.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
-        Path repo = localRepository(tmp.resolve("m2"));
-        String maven = Path.of(System.getProperty("sisma.maven.home", ""), "bin", "mvn").toString();
-        if (!Files.isExecutable(Path.of(maven))) {
-            maven = "mvn";
-        }
-        ProcessBuilder pb = new ProcessBuilder(maven, "-o", "-q", "-B", "-Dmaven.repo.local=" + repo, "package")
-                .directory(copy.toFile()).redirectErrorStream(true).redirectOutput(tmp.resolve("mvn.log").toFile());
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process p = pb.start();
-        boolean done = p.waitFor(300, TimeUnit.SECONDS);
-        if (!done) {
-            p.destroyForcibly();
-        }
-        String log = Files.readString(tmp.resolve("mvn.log"));
-        assertTrue(done && p.exitValue() == 0, "the examples did not build:\n" + log);
-        Path out = Files.createDirectories(tmp.resolve("jars"));
-        try (Stream<Path> built = Files.list(copy)) {
-            for (Path project : built.filter(Files::isDirectory).toList()) {
-                try (Stream<Path> target = Files.list(project.resolve("target"))) {
-                    for (Path jar : target.filter(j -> j.toString().endsWith(".jar")).toList()) {
-                        Files.copy(jar, out.resolve(jar.getFileName()));
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /** A local repository with sisma's API artifacts (jar and a plain pom) and links to the rest of the build's. */
-    static Path localRepository(Path repo) throws IOException {
-        Path m2 = Path.of(System.getProperty("sisma.m2"));
-        Files.createDirectories(repo.resolve("dev"));
-        try (Stream<Path> top = Files.list(m2)) {
-            for (Path p : top.toList()) {
-                if (!p.getFileName().toString().equals("dev")) {
-                    Files.createSymbolicLink(repo.resolve(p.getFileName().toString()), p);
-                }
-            }
-        }
-        if (Files.isDirectory(m2.resolve("dev"))) {
-            try (Stream<Path> dev = Files.list(m2.resolve("dev"))) {
-                for (Path p : dev.filter(d -> !d.getFileName().toString().equals("sisma")).toList()) {
-                    Files.createSymbolicLink(repo.resolve("dev").resolve(p.getFileName().toString()), p);
-                }
-            }
-        }
-        Path bundles = Path.of(System.getProperty("sisma.runtime"), "bundle");
-        for (String a : API_ARTIFACTS) {
-            Path dir = Files.createDirectories(repo.resolve("dev/sisma").resolve(a).resolve(SISMA_VERSION));
-            Files.copy(bundles.resolve(a + "-" + SISMA_VERSION + ".jar"), dir.resolve(a + "-" + SISMA_VERSION + ".jar"));
-            Files.writeString(dir.resolve(a + "-" + SISMA_VERSION + ".pom"), """
-                    <project><modelVersion>4.0.0</modelVersion><groupId>dev.sisma</groupId>
-                    <artifactId>%s</artifactId><version>%s</version></project>
-                    """.formatted(a, SISMA_VERSION));
-        }
-        return repo;
     }
 
     @Test
@@ -223,21 +135,6 @@ class PluginFolderTest {
         Result gone = sisma("generate", "--mask", mask.toString(), "--backend", "minimal", "--steps", "1", "--out", out.toString());
         assertEquals(2, gone.code);
         assertTrue(gone.err.contains("minimal"), gone.err);
-    }
-
-    /** The example backend, loaded from its jar as built above, passes the conformance suite through the SPI's composites. */
-    @Nested
-    class MinimalBackendConformance extends BackendConformanceTest {
-        @Override
-        protected Backend backend() {
-            try {
-                URLClassLoader loader = new URLClassLoader(new URL[] {jars.resolve("minimal-backend-1.0.0.jar").toUri().toURL()},
-                        PluginFolderTest.class.getClassLoader());
-                return (Backend) loader.loadClass("org.example.sisma.minimal.MinimalBackend").getDeclaredConstructor().newInstance();
-            } catch (ReflectiveOperationException | IOException e) {
-                throw new AssertionError("the minimal-backend example did not load", e);
-            }
-        }
     }
 
     @Test
