@@ -76,6 +76,8 @@ public final class JobQueue {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     /** Guarded by lock. */
     private final Map<String, Worker> workers = new LinkedHashMap<>();
+    /** Every worker started, also those whose backend went away and that still finish their job. Guarded by lock. */
+    private final List<Worker> started = new ArrayList<>();
     private int queuedCount;        // guarded by lock
     private long nextSeq;           // guarded by lock
     private volatile boolean closing;
@@ -135,6 +137,8 @@ public final class JobQueue {
             }
             Worker w = new Worker(backend.name());
             workers.put(backend.name(), w);
+            started.removeIf(s -> !s.thread.isAlive());
+            started.add(w);
             w.thread.start();
             changed.signalAll();
         } finally {
@@ -162,7 +166,7 @@ public final class JobQueue {
         lock.lock();
         try {
             closing = true;
-            all = new ArrayList<>(workers.values());
+            all = new ArrayList<>(started);
             all.forEach(w -> w.stopped = true);
             workers.clear();
             changed.signalAll();
