@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Peers for the engine benchmarks, in the same run: OpenBLAS sgemm (numpy `a @ w.T`, or
 torch.mm where numpy is on the reference BLAS) and the PyTorch plain-loop reference scan (the
-Mamba `selective_scan_ref` loop), against the Java EngineBench. Prints one JSON document with
-the figures and the ratios (Java / peer).
+Mamba `selective_scan_ref` loop), against the Java EngineBench (run by CpuEngineBench, a test class:
+the CPU backend at 1 thread and all cores). Prints one JSON document with the figures and the
+ratios (Java / peer).
 
 Run by hand with Debian's /usr/bin/python3 (Debian's python3-numpy and python3-torch):
-    python3 bench_peers.py --java-cp <engine classes>:<cpu classes> [--java /path/to/java] [--seconds 1]
+    python3 bench_peers.py --java-cp <engine classes>:<cpu classes>:<cpu test classes> [--java /path/to/java] [--seconds 1]
         [--blas-lib DIR] [--no-scan]
 Debian's numpy and torch both link libblas.so.3, which is the reference BLAS unless an OpenBLAS
 package is installed. Without root: `apt-get download libopenblas0-pthread && dpkg-deb -x
@@ -118,7 +119,7 @@ def main():
             report["torch_loop_scan"][t] = torch_scan(t, args.seconds)
     if args.java_cp:
         out = subprocess.check_output([args.java, "--add-modules", "jdk.incubator.vector", "-cp", args.java_cp,
-                                       "dev.sisma.engine.cpu.EngineBench", str(args.seconds)], stderr=subprocess.DEVNULL)
+                                       "dev.sisma.engine.cpu.CpuEngineBench", str(args.seconds)], stderr=subprocess.DEVNULL)
         java = json.loads(out)
         report["java"] = java
         ratios = []

@@ -3,17 +3,22 @@ package dev.sisma.cli;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.engine.Backends;
-import dev.sisma.engine.cpu.EngineBench;
+import dev.sisma.engine.bench.BackendThreads;
+import dev.sisma.engine.bench.EngineBench;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.model.ModelBenchmark;
 
@@ -21,10 +26,22 @@ import dev.sisma.model.ModelBenchmark;
 @Component(service = Command.class)
 public final class BenchCommand implements Command {
     private final Backends backends;
+    /** Backends on host threads that can be made at 1 thread and at their configured count (the CPU backend). */
+    private final List<BackendThreads> threads = new CopyOnWriteArrayList<>();
 
     @Activate
     public BenchCommand(@Reference Backends backends) {
         this.backends = backends;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addThreads(BackendThreads t) {
+        threads.add(t);
+    }
+
+    void removeThreads(BackendThreads t) {
+        threads.remove(t);
     }
 
     @Override
@@ -43,7 +60,7 @@ public final class BenchCommand implements Command {
                 usage: sisma bench [engine|model] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N]
                   engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
                                     and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
-                                    on the CPU backend at 1 thread and at all cores
+                                    a backend on host threads (cpu) at 1 thread and at its configured threads
                   model:            one denoising step (batch 1) and one training step per config, SISMA and
                                     its attention baseline, with the share of time in GEMM, scan and the rest
                   --backend NAME    compute backend (see sisma info); default: the one in use
@@ -67,9 +84,9 @@ public final class BenchCommand implements Command {
         Backend backend = backend(a.get("--backend", null));
         if (mode.equals("engine")) {
             double seconds = a.getDouble("--seconds", 1.0);
-            String json = backend.name().equals("cpu")
-                    ? EngineBench.run(new int[] {1, Runtime.getRuntime().availableProcessors()}, seconds)
-                    : EngineBench.run(backend, seconds);
+            String json = threads.stream().filter(t -> t.name().equals(backend.name())).findFirst()
+                    .map(t -> EngineBench.run(t, seconds))
+                    .orElseGet(() -> EngineBench.run(backend, seconds));
             ctx.out().println(json);
             return 0;
         }

@@ -10,23 +10,63 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 import org.junit.jupiter.api.Test;
 
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.engine.Backends;
+import dev.sisma.engine.bench.BackendThreads;
 import dev.sisma.engine.cpu.CpuBackend;
 import dev.sisma.engine.spi.Backend;
 
 class BenchCommandTest {
     final Backends backends = mock(Backends.class);
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final BenchCommand bench = new BenchCommand(backends);
 
     int run(String... args) {
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        return new BenchCommand(backends).run(List.of(args), SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
+        return bench.run(List.of(args), SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
+    }
+
+    @Test
+    void engineRunsABackendOnHostThreadsAtOneThreadAndAtItsConfiguredCount() {
+        List<Integer> made = new ArrayList<>();
+        bench.addThreads(new BackendThreads() {
+            @Override
+            public String name() {
+                return "cpu";
+            }
+
+            @Override
+            public int threads() {
+                return 2;
+            }
+
+            @Override
+            public <T> T withThreads(int threads, Function<Backend, T> work) {
+                made.add(threads);
+                Backend be = mock(Backend.class);   // does nothing, at once: what is measured is not the point here
+                when(be.name()).thenReturn("cpu");
+                when(be.device()).thenReturn(threads + " threads");
+                return work.apply(be);
+            }
+        });
+        Backend inUse = mock(Backend.class);
+        when(inUse.name()).thenReturn("cpu");
+        when(backends.current()).thenReturn(Optional.of(inUse));
+        assertEquals(0, run("engine", "--seconds", "0"));
+        String s = out.toString(StandardCharsets.UTF_8);
+        assertEquals(List.of(1, 2), made);
+        assertTrue(s.contains("\"engine\": \"cpu\""), s);
+        for (int t : new int[] {1, 2}) {
+            assertTrue(s.contains("{\"op\": \"gemm\", \"m\": 1024, \"n\": 1024, \"k\": 1024, \"threads\": " + t + ", "), s);
+            assertTrue(s.contains("{\"op\": \"scan\", \"b\": 1, \"l\": 256, \"e\": 2048, \"n\": 16, \"threads\": " + t + ", "), s);
+        }
     }
 
     @Test

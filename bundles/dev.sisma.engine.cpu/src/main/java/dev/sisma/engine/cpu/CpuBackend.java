@@ -80,7 +80,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
     }
 
     /** Reads {@code threads} from configuration: absent or 0 = all cores; anything else must be a positive integer. */
-    static int threadsFrom(Map<String, Object> props) {
+    public static int threadsFrom(Map<String, Object> props) {
         Object v = props == null ? null : props.get("threads");
         if (v == null) return Runtime.getRuntime().availableProcessors();
         int t;

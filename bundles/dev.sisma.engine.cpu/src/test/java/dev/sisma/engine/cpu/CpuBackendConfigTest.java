@@ -8,6 +8,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sisma.engine.cpu.internal.CpuBackendThreads;
+
 class CpuBackendConfigTest {
     private final int cores = Runtime.getRuntime().availableProcessors();
 
@@ -37,5 +39,15 @@ class CpuBackendConfigTest {
         try (CpuBackend be = new CpuBackend(1)) {
             assertTrue(be.device().startsWith("1 thread, "), be.device());
         }
+    }
+
+    @Test
+    void benchThreadsFollowTheConfigurationAndMakeBackendsAtAnyCount() {
+        assertEquals(3, new CpuBackendThreads(Map.of("threads", 3)).threads());
+        assertEquals(cores, new CpuBackendThreads(Map.of()).threads());
+        CpuBackendThreads threads = new CpuBackendThreads(Map.of());
+        assertEquals("cpu", threads.name());
+        assertEquals("1 thread, ", threads.withThreads(1, be -> be.device().substring(0, 10)));
+        assertEquals("cpu", threads.withThreads(2, be -> be.name()));
     }
 }

@@ -1,9 +1,10 @@
-package dev.sisma.engine.cpu;
+package dev.sisma.engine.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.DeviceBuffer;
@@ -12,9 +13,10 @@ import dev.sisma.engine.spi.DeviceBuffer;
  * The engine's speed figures as JSON, for {@code sisma bench} and {@code docs/benchmarks.md}:
  * GEMM GFLOPS in the Linear layout (x [M, K] times W [N, K] transposed, the model's hot path) at
  * 1024x1024x1024, 256x1024x4096 and 256x4096x1024 (M x N x K), and the selective scan forward and
- * backward at batch 1, length 256, channels 2048, state 16; each at 1 thread and at all cores.
+ * backward at batch 1, length 256, channels 2048, state 16; on any backend, and for a backend on
+ * host threads ({@link BackendThreads}) at 1 thread and at its configured count.
  * Each figure is the median of timed repetitions after a warm-up (JIT-cold kernels are ~30x slower).
- * JMH benchmarks of the same kernels are in {@code src/jmh}.
+ * JMH benchmarks of the CPU backend's kernels are in its {@code src/test/java/.../jmh}.
  */
 public final class EngineBench {
     private EngineBench() {}
@@ -24,20 +26,16 @@ public final class EngineBench {
     /** Scan size: B, L, E, N. */
     public static final int[] SCAN = {1, 256, 2048, 16};
 
-    public static void main(String[] args) {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;
-        System.out.println(run(new int[] {1, Runtime.getRuntime().availableProcessors()}, seconds));
-    }
-
-    /** Runs every benchmark on the CPU backend for each thread count, about {@code secondsPerCase} of timing each; returns JSON. */
-    public static String run(int[] threadCounts, double secondsPerCase) {
+    /**
+     * Runs every benchmark on backends made by {@code threads}, at 1 thread and at its configured
+     * count (once when that is 1), about {@code secondsPerCase} of timing each; returns JSON.
+     */
+    public static String run(BackendThreads threads, double secondsPerCase) {
         List<String> rows = new ArrayList<>();
-        for (int threads : threadCounts) {
-            try (CpuBackend be = new CpuBackend(threads)) {
-                rows.addAll(rows(be, threads, secondsPerCase));
-            }
+        for (int n : IntStream.of(1, threads.threads()).distinct().toArray()) {
+            rows.addAll(threads.withThreads(n, be -> rows(be, n, secondsPerCase)));
         }
-        return json("cpu", rows);
+        return json(threads.name(), rows);
     }
 
     /** Runs every benchmark on any backend (threads are the backend's own business: reported as 0). */
