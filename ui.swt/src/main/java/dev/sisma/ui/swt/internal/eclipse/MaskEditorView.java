@@ -81,6 +81,9 @@ public final class MaskEditorView extends ViewPart implements ISaveablePart {
         } else {
             generators.setAbsentReason("the editor runs outside OSGi: no service registry to find a generator in");
         }
+        if (editor.generatePanel() != null && getViewSite() != null) {
+            editor.generatePanel().setStartModel(EnginePreferences.model());
+        }
         editor.offerRecovery();
         editor.startAutosave(15_000);
         if (getViewSite() != null) {

@@ -35,6 +35,11 @@ final class SismaWorkbenchAdvisor extends WorkbenchAdvisor {
     @Override
     public void initialize(IWorkbenchConfigurer configurer) {
         configurer.setSaveAndRestore(false);
+        // the backend and threads chosen in Window > Preferences > sisma, kept in the instance area
+        var bundle = org.osgi.framework.FrameworkUtil.getBundle(SismaWorkbenchAdvisor.class);
+        if (bundle != null && bundle.getBundleContext() != null) {
+            new EnginePreferences(bundle.getBundleContext()).configure();
+        }
     }
 
     @Override

@@ -70,6 +70,8 @@ public final class GeneratePanel extends Composite {
     private Generator boundTo;
     /** What the bound generator's model runs with when the request leaves it open; null: not known. */
     private SamplingDefaults modelSampling;
+    /** The model chosen when a generator first names its models (a workbench preference); null: its first. */
+    private String startModel;
 
     private final Runnable sourceListener = () -> asyncUi(this::updateAvailability);
     private final DocumentListener docListener = new DocumentListener() {
@@ -217,7 +219,8 @@ public final class GeneratePanel extends Composite {
             model.removeAll();
             if (g != null) {
                 g.models().forEach(model::add);
-                model.select(Math.max(0, model.indexOf(previousModel)));
+                String want = previousModel.isEmpty() && startModel != null ? startModel : previousModel;
+                model.select(Math.max(0, model.indexOf(want)));
             }
             modelSampling = modelDefaultsOf(g);
             holdMinimumWidth(sampler);
@@ -333,6 +336,24 @@ public final class GeneratePanel extends Composite {
     public void useModelDefaults(boolean on) {
         modelDefaults.setSelection(on);
         updateAvailability();
+    }
+
+    /**
+     * The model to start with (by the generator's name for it, e.g. demo-256): chosen now if the
+     * generator names it, else once a generator that names it arrives. Null or unknown: the first.
+     */
+    public void setStartModel(String name) {
+        startModel = name == null || name.isBlank() ? null : name.trim();
+        if (startModel != null && model.indexOf(startModel) >= 0) {
+            model.select(model.indexOf(startModel));
+            modelSampling = modelDefaultsOf(source.current());
+            updateAvailability();
+        }
+    }
+
+    /** The model chosen in the combo ("" when the generator names none). */
+    public String modelName() {
+        return model.getText();
     }
 
     public void setLive(boolean on) {

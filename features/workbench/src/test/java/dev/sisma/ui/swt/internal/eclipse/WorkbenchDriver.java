@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.eclipse.core.commands.operations.IOperationHistory;
 import org.eclipse.core.runtime.jobs.Job;
+import org.eclipse.jface.dialogs.IDialogConstants;
+import org.eclipse.jface.preference.PreferenceDialog;
 import org.eclipse.swt.SWT;
 import org.eclipse.swt.graphics.GC;
 import org.eclipse.swt.graphics.Image;
@@ -16,6 +18,9 @@ import org.eclipse.swt.graphics.ImageData;
 import org.eclipse.swt.graphics.ImageLoader;
 import org.eclipse.swt.graphics.Point;
 import org.eclipse.swt.graphics.Rectangle;
+import org.eclipse.swt.widgets.Button;
+import org.eclipse.swt.widgets.Composite;
+import org.eclipse.swt.widgets.Control;
 import org.eclipse.swt.widgets.Display;
 import org.eclipse.swt.widgets.Event;
 import org.eclipse.swt.widgets.Shell;
@@ -23,7 +28,14 @@ import org.eclipse.ui.IWorkbench;
 import org.eclipse.ui.IWorkbenchPage;
 import org.eclipse.ui.IWorkbenchWindow;
 import org.eclipse.ui.PlatformUI;
+import org.eclipse.ui.dialogs.PreferencesUtil;
 import org.eclipse.ui.handlers.IHandlerService;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+import dev.sisma.engine.Backends;
 
 import dev.sisma.ui.swt.internal.editor.MaskEditor;
 import dev.sisma.ui.swt.internal.editor.Tool;
@@ -135,6 +147,56 @@ public final class WorkbenchDriver {
         check(!sync(view::isDirty), "the view is still dirty after File > Save");
         check(Files.getLastModifiedTime(mask).toMillis() > 0 && Files.size(mask) > 0, "the saved mask is empty");
         report.add("File > Save wrote " + mask.getFileName() + " (" + size + " -> " + Files.size(mask) + " bytes); view clean");
+
+        // Window > Preferences > sisma: the CPU threads go to Config Admin, and the CPU backend follows.
+        int threads = Runtime.getRuntime().availableProcessors() == 1 ? 2 : 1;
+        PreferenceDialog dialog = sync(() -> {
+            PreferenceDialog d = PreferencesUtil.createPreferenceDialogOn(window.getShell(), SismaPreferencePage.ID,
+                    new String[] {SismaPreferencePage.ID}, null);
+            d.setBlockOnOpen(false);
+            d.open();
+            return d;
+        });
+        settle();
+        SismaPreferencePage prefs = sync(() -> dialog.getSelectedPage() instanceof SismaPreferencePage p ? p : null);
+        check(prefs != null, "Window > Preferences did not open the sisma page");
+        check(sync(() -> prefs.backendCombo().indexOf("cpu")) >= 0, "the backend choice does not offer cpu: "
+                + String.join(", ", sync(() -> prefs.backendCombo().getItems())));
+        check(sync(() -> prefs.modelCombo().indexOf("demo-32")) >= 0, "the model choice does not offer demo-32");
+        sync(() -> {
+            prefs.threadsSpinner().setSelection(threads);
+            return null;
+        });
+        settle();
+        screenshot(sync(dialog::getShell), "workbench-preferences.png");
+        sync(() -> {
+            Button ok = button(dialog.getShell(), IDialogConstants.OK_ID);
+            check(ok != null, "the preferences dialog has no OK button");
+            ok.notifyListeners(SWT.Selection, new Event());
+            return null;
+        });
+        settle();
+        check(sync(() -> dialog.getShell() == null || dialog.getShell().isDisposed()), "the preferences dialog did not close on OK");
+        BundleContext bc = FrameworkUtil.getBundle(WorkbenchDriver.class).getBundleContext();
+        ServiceReference<ConfigurationAdmin> cmRef = bc.getServiceReference(ConfigurationAdmin.class);
+        check(cmRef != null, "no Config Admin in the workbench");
+        Object configured = bc.getService(cmRef).getConfiguration("dev.sisma.engine.cpu", "?").getProperties().get("threads");
+        bc.ungetService(cmRef);
+        check(Integer.valueOf(threads).equals(configured), "Config Admin's dev.sisma.engine.cpu threads is " + configured + ", not " + threads);
+        String device = null;
+        long prefEnd = System.currentTimeMillis() + 30_000;
+        while (device == null || !device.startsWith(threads + (threads == 1 ? " thread," : " threads,"))) {
+            check(System.currentTimeMillis() < prefEnd, "the CPU backend did not take " + threads + " threads within 30 s: " + device);
+            Thread.sleep(100);
+            ServiceReference<Backends> ref = bc.getServiceReference(Backends.class);
+            if (ref != null) {
+                Backends b = bc.getService(ref);
+                device = b == null ? null : b.byName("cpu").map(be -> be.device()).orElse(null);
+                bc.ungetService(ref);
+            }
+        }
+        report.add("Window > Preferences > sisma: CPU threads " + threads + " -> Config Admin dev.sisma.engine.cpu threads="
+                + configured + "; the CPU backend reports " + device);
 
         // Generate on the demo model through the sisma command; the generation is a workbench job.
         sync(() -> {
@@ -272,10 +334,30 @@ public final class WorkbenchDriver {
         }
     }
 
+    /** The dialog button with the given JFace id (its widget data), or null. */
+    private static Button button(Composite c, int id) {
+        for (Control child : c.getChildren()) {
+            if (child instanceof Button b && Integer.valueOf(id).equals(b.getData())) {
+                return b;
+            }
+            if (child instanceof Composite inner) {
+                Button b = button(inner, id);
+                if (b != null) {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
     private void screenshot(String name) throws Exception {
+        screenshot(window.getShell(), name);
+    }
+
+    private void screenshot(Shell shell, String name) throws Exception {
         Files.createDirectories(out);
         sync(() -> {
-            Rectangle b = window.getShell().getBounds();
+            Rectangle b = shell.getBounds();
             Image img = new Image(display, b.width, b.height);
             GC gc = new GC(display);
             try {
