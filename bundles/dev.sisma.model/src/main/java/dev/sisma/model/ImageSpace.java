@@ -81,7 +81,16 @@ public final class ImageSpace implements AutoCloseable {
             throw new InputException("config " + config.name() + " works in the latents of autoencoder " + config.autoencoder()
                     + ", and no autoencoder service is running (is the dev.sisma.autoencoder bundle started?)");
         }
-        Autoencoder ae = autoencoders.open(weights != null ? weights : config.autoencoder(), workingDirectory, backend);
+        Autoencoder ae;
+        try {
+            ae = autoencoders.open(weights != null ? weights : config.autoencoder(), workingDirectory, backend);
+        } catch (InputException e) {
+            if (weights != null) {
+                throw e;
+            }
+            throw new InputException("config " + config.name() + " works in the latents of " + config.autoencoder() + ": "
+                    + e.getMessage() + " (train: --vae FILE)", e);
+        }
         String kind = ae.name().split(" ", 2)[0];
         if (!kind.equals(config.autoencoder())) {
             ae.close();
