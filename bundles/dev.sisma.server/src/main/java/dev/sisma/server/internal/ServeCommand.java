@@ -78,16 +78,41 @@ public final class ServeCommand implements Command {
                   --max-upload N    largest mask upload in bytes (default 4194304)
                   --models DIR      further models: DIR/NAME.safetensors is model NAME (besides the bundled demo)
                   --data DIR        datasets jobs may take their mask from ({"dataset": "celebamask-hq:PATH", "index": 3},
-                                    PATH inside DIR); without it only datasets without a folder (synthetic)""";
+                                    PATH inside DIR); without it only datasets without a folder (synthetic)
+                usage: sisma serve --bench [--clients 8] [--jobs 8] [--steps 5] [--samples 1] [--queue N]
+                  A load test: a server on a free loopback port (no token, a temporary state folder), N clients
+                  sending M jobs each (synthetic masks, the demo model); prints throughput, latency p50/p95/p99
+                  and the 429s, then stops. Figures are recorded in docs/benchmarks.md.""";
     }
 
     @Override
     public int run(List<String> args, CommandContext ctx) throws Exception {
-        Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models", "--data"), Set.of("--no-auth"));
+        Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models", "--data",
+                "--clients", "--jobs", "--steps", "--samples"), Set.of("--no-auth", "--bench"));
         if (!a.positional().isEmpty()) {
             throw new UsageException("unexpected argument '" + a.positional().get(0) + "'");
         }
-        int port = a.getInt("--port", 8080);
+        boolean bench = a.has("--bench");
+        LoadBench.Options load = null;
+        if (bench) {
+            for (String o : List.of("--port", "--host", "--no-auth", "--state-dir")) {
+                if (a.has(o)) {
+                    throw new UsageException(o + " is not for --bench (it serves on a free loopback port, without a token, from a temporary folder)");
+                }
+            }
+            load = new LoadBench.Options(a.getInt("--clients", 8), a.getInt("--jobs", 8), a.getInt("--steps", 5), a.getInt("--samples", 1));
+            if (load.clients() < 1 || load.clients() > 256 || load.jobs() < 1 || load.jobs() > 10_000 || load.steps() < 1 || load.steps() > 250
+                    || load.samples() < 1 || load.samples() > 16) {
+                throw new UsageException("--bench needs --clients 1..256, --jobs 1..10000, --steps 1..250, --samples 1..16");
+            }
+        } else {
+            for (String o : List.of("--clients", "--jobs", "--steps", "--samples")) {
+                if (a.has(o)) {
+                    throw new UsageException(o + " is an option of sisma serve --bench");
+                }
+            }
+        }
+        int port = a.getInt("--port", bench ? 0 : 8080);
         if (port < 0 || port > 65535) {
             throw new UsageException("--port must be 0..65535, got " + port);
         }
@@ -98,7 +123,7 @@ public final class ServeCommand implements Command {
         } catch (UnknownHostException e) {
             throw new UsageException("--host " + host + ": unknown host");
         }
-        boolean auth = !a.has("--no-auth");
+        boolean auth = !a.has("--no-auth") && !bench;
         if (!auth && !address.isLoopbackAddress()) {
             throw new UsageException("--no-auth is allowed on a loopback address only (such as 127.0.0.1), not on " + host);
         }
@@ -110,7 +135,8 @@ public final class ServeCommand implements Command {
         if (maxUpload < 1024 || maxUpload > ApiServlet.MULTIPART_MAX) {
             throw new UsageException("--max-upload must be 1024.." + ApiServlet.MULTIPART_MAX + " bytes, got " + maxUpload);
         }
-        Path stateDir = a.has("--state-dir") ? ctx.resolve(a.get("--state-dir", null))
+        Path stateDir = bench ? java.nio.file.Files.createTempDirectory("sisma-serve-bench-")
+                : a.has("--state-dir") ? ctx.resolve(a.get("--state-dir", null))
                 : Path.of(System.getProperty("user.home"), ".config", "sisma");
         String models = a.has("--models") ? ctx.resolve(a.get("--models", null)).toString() : "";
         String data = "";
@@ -153,6 +179,13 @@ public final class ServeCommand implements Command {
             ctx.err().println("sisma serve: the HTTP server did not come up on " + base + " within 30 s");
             return 1;
         }
+        if (load != null) {
+            ctx.out().println("sisma serve: listening on " + base + " for the load test");
+            boolean allDone = new LoadBench(base, load).run(ctx.out());
+            ctx.out().flush();
+            deleteQuietly(stateDir);
+            return allDone ? 0 : 1;
+        }
         Thread hook = new Thread(this::stopFramework, "sisma-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         ctx.out().println("sisma serve: listening on " + base + " (state in " + stateDir + "; Ctrl-C stops)");
@@ -175,6 +208,21 @@ public final class ServeCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** The load test's temporary state folder, removed afterwards as far as it can be. */
+    private static void deleteQuietly(Path dir) {
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(dir)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    java.nio.file.Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // left behind in the temporary folder
+                }
+            });
+        } catch (IOException e) {
+            // left behind in the temporary folder
+        }
     }
 
     /** The port, free now (a busy one is refused here, in one line); 0 picks a free one. */
