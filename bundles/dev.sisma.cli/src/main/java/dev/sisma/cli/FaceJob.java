@@ -27,7 +27,7 @@ import dev.sisma.data.mask.MaskFiles;
  */
 final class FaceJob {
     static final Set<String> OPTIONS = Set.of("--samples", "--seed", "--steps", "--sampler", "--cfg", "--model", "--checkpoint",
-            "--backend", "--out");
+            "--vae", "--backend", "--out");
     /** The option lines of both usages, indented like the lines before them. */
     static final String OPTIONS_USAGE = """
               --samples N       images per mask (default 4; seeds S, S+1, ...)
@@ -38,6 +38,8 @@ final class FaceJob {
               --model M         demo-32 (the default: 32x32 pixel space, 25 Heun steps), demo-256 (256x256 through
                                 TAEF2's latents, 12 Heun steps), or a checkpoint FILE (safetensors; a training
                                 checkpoint gives its EMA weights); --checkpoint FILE is the same
+              --vae FILE        the autoencoder weights a latent model decodes with, for a model trained on
+                                Stable Diffusion's VAE: diffusers' sd-vae-ft-mse safetensors (TAEF2 ships inside)
               --backend NAME    compute backend (see sisma info); default: the one in use
               --out DIR         where the PNGs go (made if missing; checked before any sampling)\
             """;
@@ -54,6 +56,8 @@ final class FaceJob {
     /** The bundled model's name when {@link #checkpoint} is null, or null for the generator's default. */
     final String model;
     final String backend;
+    /** Autoencoder weights for a latent model whose autoencoder does not ship inside sisma, or null. */
+    final Path vae;
     final Path out;
 
     FaceJob(Args a, CommandContext ctx) {
@@ -72,6 +76,7 @@ final class FaceJob {
         model = bundled ? m : null;
         checkpoint = m != null && !bundled ? ctx.resolve(m) : null;
         backend = a.get("--backend", null);
+        vae = a.has("--vae") ? ctx.resolve(a.required("--vae")) : null;
         out = ctx.resolve(a.required("--out"));
         if (samples < 1 || samples > 256) {
             throw new dev.sisma.api.cli.UsageException("--samples must be 1..256, got " + samples);
@@ -121,7 +126,7 @@ final class FaceJob {
         ctx.err().printf("%s: %d sample(s), seed %d%s%s%s%n", name, samples, seed, sampler == null ? "" : ", " + sampler,
                 steps == 0 ? "" : ", " + steps + " steps", Double.isNaN(cfg) ? "" : ", cfg " + cfg);
         List<GeneratedImage> images = generator.generate(
-                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, weights, backend), progress(ctx.err()));
+                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, weights, backend, vae), progress(ctx.err()));
         List<Path> written = new java.util.ArrayList<>();
         for (GeneratedImage img : images) {
             Path file = out.resolve(name + "-s" + img.seed() + ".png");

@@ -167,6 +167,17 @@ class GenerateCommandTest {
     }
 
     @Test
+    void vaePassesTheAutoencoderWeightsOfALatentModel() throws Exception {
+        faceMask();
+        Generator g = withModels(dir.resolve("bundled-256.safetensors"));
+        assertEquals(0, run(g, "--mask", "face.png", "--samples", "1", "--model", "sd.safetensors", "--vae",
+                "vae/diffusion_pytorch_model.safetensors", "--out", "out"), err.toString());
+        assertEquals(dir.resolve("vae/diffusion_pytorch_model.safetensors"), requests.get(0).vae());
+        assertEquals(0, run(g, "--mask", "face.png", "--samples", "1", "--out", "out"), err.toString());
+        assertEquals(null, requests.get(1).vae(), "no --vae: the autoencoder the model's config names");
+    }
+
+    @Test
     void leavesSamplerStepsAndGuidanceToTheModelUnlessGiven() throws Exception {
         faceMask();
         assertEquals(0, run(paintByClass, "--mask", "face.png", "--samples", "1", "--out", "out"), err.toString());

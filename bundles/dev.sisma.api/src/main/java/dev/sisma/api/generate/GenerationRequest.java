@@ -15,9 +15,12 @@ import dev.sisma.api.mask.Mask;
  * @param cfgScale   classifier-free guidance scale, 1 means no guidance; NaN for the model's default
  * @param checkpoint model weights, or null for the bundled demo model
  * @param backend    compute backend name, or null for the one in use
+ * @param vae        the autoencoder weights a latent model decodes with (e.g. a downloaded
+ *                   {@code sd-vae-ft-mse} safetensors file), or null for the one its config names
+ *                   when that one ships its weights (TAEF2)
  */
 public record GenerationRequest(Mask mask, int samples, long seed, int steps, String sampler, double cfgScale,
-        Path checkpoint, String backend) {
+        Path checkpoint, String backend, Path vae) {
     public GenerationRequest {
         if (mask == null) {
             throw new IllegalArgumentException("a mask is required");
@@ -30,6 +33,12 @@ public record GenerationRequest(Mask mask, int samples, long seed, int steps, St
         }
     }
 
+    /** A request that decodes with the autoencoder the model's config names. */
+    public GenerationRequest(Mask mask, int samples, long seed, int steps, String sampler, double cfgScale,
+            Path checkpoint, String backend) {
+        this(mask, samples, seed, steps, sampler, cfgScale, checkpoint, backend, null);
+    }
+
     /** This request with the model's defaults filled in where it left them open. */
     public GenerationRequest withDefaults(SamplingDefaults d) {
         return withDefaults(d.sampler(), d.steps(), d.cfgScale());
@@ -39,6 +48,6 @@ public record GenerationRequest(Mask mask, int samples, long seed, int steps, St
     public GenerationRequest withDefaults(String defaultSampler, int defaultSteps, double defaultCfgScale) {
         return new GenerationRequest(mask, samples, seed, steps == 0 ? defaultSteps : steps,
                 sampler == null ? defaultSampler : sampler, Double.isNaN(cfgScale) ? defaultCfgScale : cfgScale,
-                checkpoint, backend);
+                checkpoint, backend, vae);
     }
 }

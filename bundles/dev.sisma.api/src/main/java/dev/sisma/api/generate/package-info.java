@@ -3,7 +3,7 @@
  * the mask editor both call it; other bundles can too.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package dev.sisma.api.generate;
 
 import org.osgi.annotation.bundle.Export;

@@ -50,7 +50,7 @@ public final class SismaGenerator implements Generator {
     private Loaded loaded;   // guarded by this
     private final BundledModels bundled = new BundledModels();
 
-    private record Loaded(Path file, long modified, Backend backend, Sisma model, ImageSpace space) {
+    private record Loaded(Path file, long modified, Path vae, Backend backend, Sisma model, ImageSpace space) {
         void close() {
             space.close();
             model.close();
@@ -135,7 +135,7 @@ public final class SismaGenerator implements Generator {
     @Override
     public synchronized List<GeneratedImage> generate(GenerationRequest asked, Progress progress) {
         Backend backend = backend(asked.backend());
-        Loaded l = model(asked.checkpoint(), backend);
+        Loaded l = model(asked.checkpoint(), asked.vae(), backend);
         SismaConfig cfg = l.model().config();
         GenerationRequest request = asked.withDefaults(defaultsOf(cfg));
         Sampler sampler = samplers.stream().filter(s -> s.name().equals(request.sampler())).findFirst()
@@ -247,7 +247,7 @@ public final class SismaGenerator implements Generator {
                         + backends.all().stream().map(Backend::name).toList()));
     }
 
-    private Loaded model(Path checkpoint, Backend backend) {
+    private Loaded model(Path checkpoint, Path vae, Backend backend) {
         Path file = checkpoint != null ? checkpoint : bundled.path(BundledModels.DEFAULT);
         long modified;
         try {
@@ -255,7 +255,8 @@ public final class SismaGenerator implements Generator {
         } catch (IOException e) {
             throw new InputException(file + ": cannot read checkpoint: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
-        if (loaded != null && loaded.file().equals(file) && loaded.modified() == modified && loaded.backend() == backend) {
+        if (loaded != null && loaded.file().equals(file) && loaded.modified() == modified && java.util.Objects.equals(loaded.vae(), vae)
+                && loaded.backend() == backend) {
             return loaded;
         }
         if (loaded != null) {
@@ -265,13 +266,13 @@ public final class SismaGenerator implements Generator {
         Sisma m = Checkpoints.loadModel(file, null, backend);
         ImageSpace space;
         try {
-            space = ImageSpace.open(m.config(), autoencoders, null, file.toAbsolutePath().getParent(), backend);
+            space = ImageSpace.open(m.config(), autoencoders, vae == null ? null : vae.toString(), file.toAbsolutePath().getParent(), backend);
         } catch (RuntimeException e) {
             m.close();
             throw e instanceof InputException ie && m.config().space() == SismaConfig.Space.LATENT
                     ? new InputException(file + ": " + ie.getMessage(), ie) : e;
         }
-        loaded = new Loaded(file, modified, backend, m, space);
+        loaded = new Loaded(file, modified, vae, backend, m, space);
         return loaded;
     }
 }
