@@ -16,6 +16,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -188,6 +190,38 @@ class PluginFolderTest {
         await(() -> sisma("info"), x -> !x.out.contains("broken.jar") && !x.out.contains("hello-command"));
     }
 
+    @Test
+    void aConfigAdminFactoryConfigurationWatchesOneMoreFolder(@TempDir Path more) throws Exception {
+        try (AutoCloseable folder = fileInstallFolder(more)) {
+            Path tmp = Files.createTempFile(storage, "drop", ".part");
+            Files.copy(jars.resolve("hello-command-1.0.0.jar"), tmp, StandardCopyOption.REPLACE_EXISTING);
+            Path jar = Files.move(tmp, more.resolve("hello-command-1.0.0.jar"), StandardCopyOption.ATOMIC_MOVE);
+            settle();
+            Result help = await(() -> sisma("--help"), r -> r.out.contains("hello"));
+            assertTrue(help.out.contains("[plugin dev.sisma.examples.hello-command]"), help.out);
+            assertEquals("hello world\n", sisma("hello").out);
+            assertTrue(sisma("info").out.contains("hello-command-1.0.0.jar (dev.sisma.examples.hello-command 1.0.0): command hello"));
+
+            remove(jar);
+            await(() -> sisma("--help"), r -> !r.out.contains("hello"));
+            assertTrue(findBundle("dev.sisma.examples.hello-command") == null, "the bundle is uninstalled");
+        }
+    }
+
+    @Test
+    void pluginsOptionNamesTheFolderOfOneRun(@TempDir Path dir) throws Exception {
+        Files.copy(jars.resolve("hello-command-1.0.0.jar"), dir.resolve("hello-command-1.0.0.jar"));
+        LauncherProcessTest.Run hello = LauncherProcessTest.launch("--plugins", dir.toString(), "hello", "--name", "folder");
+        assertEquals(0, hello.code(), hello.err());
+        assertEquals("hello folder\n", hello.out());
+        LauncherProcessTest.Run help = LauncherProcessTest.launch("--plugins", dir.toString(), "--help");
+        assertTrue(help.out().contains("[plugin dev.sisma.examples.hello-command]"), help.out());
+        LauncherProcessTest.Run missing = LauncherProcessTest.launch("--plugins", dir.resolve("nowhere").toString(), "info");
+        assertEquals(2, missing.code());
+        // (the JVM's incubator warning comes first here: ./sisma filters it)
+        assertTrue(missing.err().endsWith("\nsisma: --plugins " + dir.resolve("nowhere") + ": no such folder\n"), missing.err());
+    }
+
     // --- helpers
 
     record Result(int code, String out, String err) {
@@ -235,6 +269,33 @@ class PluginFolderTest {
         }
         ImageIO.write(photo, "png", dir.resolve(name + ".png").toFile());
         ImageIO.write(mask, "png", dir.resolve(name + "_mask.png").toFile());
+    }
+
+    /**
+     * One more folder for FileInstall, as a user adds it: a factory configuration of
+     * {@code org.apache.felix.fileinstall} through the container's Config Admin (by reflection: its
+     * classes are the container's); closing deletes the configuration.
+     */
+    static AutoCloseable fileInstallFolder(Path dir) throws Exception {
+        // getAll: the framework's own context does not see Config Admin's package, so the plain lookup finds none
+        ServiceReference<?>[] refs = context.getAllServiceReferences("org.osgi.service.cm.ConfigurationAdmin", null);
+        assertNotNull(refs, "Config Admin is not running");
+        ServiceReference<?> ref = refs[0];
+        Object admin = context.getService(ref);
+        Class<?> adminType = ref.getBundle().loadClass("org.osgi.service.cm.ConfigurationAdmin");
+        Class<?> configType = ref.getBundle().loadClass("org.osgi.service.cm.Configuration");
+        Object config = adminType.getMethod("createFactoryConfiguration", String.class, String.class)
+                .invoke(admin, "org.apache.felix.fileinstall", "?");
+        configType.getMethod("update", Dictionary.class).invoke(config, new Hashtable<>(Map.of(
+                "felix.fileinstall.dir", dir.toString(), "felix.fileinstall.poll", "200",
+                "felix.fileinstall.filter", ".*\\.jar", "felix.fileinstall.noInitialDelay", "true")));
+        return () -> {
+            try {
+                configType.getMethod("delete").invoke(config);
+            } finally {
+                context.ungetService(ref);
+            }
+        };
     }
 
     static Bundle findBundle(String symbolicName) {
