@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 import org.eclipse.core.runtime.adaptor.EclipseStarter;
@@ -15,7 +16,7 @@ import org.eclipse.core.runtime.adaptor.EclipseStarter;
  * Runs an Eclipse application (a p2 publisher or the p2 director) on Equinox over a folder of bundle
  * jars, the way {@code eclipse -application ID} does, with a configuration area of its own:
  * {@code EquinoxApplication PLUGINS CONFIGURATION APPLICATION [ARGS...]}. The runtime bundles
- * (Equinox common, Felix SCR, the Eclipse runtime) are started; the rest start when their classes load.
+ * (Equinox common, Felix SCR, the Eclipse runtime) and the bundles with the lazy activation policy are started.
  * Exits with the application's code (0 when it returns none).
  */
 public final class EquinoxApplication {
@@ -56,16 +57,32 @@ public final class EquinoxApplication {
 
     private static String bundles(Path plugins) throws IOException {
         try (Stream<Path> jars = Files.list(plugins)) {
-            return jars.filter(j -> j.getFileName().toString().endsWith(".jar")).sorted()
-                    .map(j -> "reference:" + j.toUri() + start(j.getFileName().toString()))
-                    .collect(Collectors.joining(","));
+            StringBuilder b = new StringBuilder();
+            for (Path j : jars.filter(j -> j.getFileName().toString().endsWith(".jar")).sorted().toList()) {
+                b.append(b.isEmpty() ? "" : ",").append("reference:").append(j.toUri()).append(start(j));
+            }
+            return b.toString();
         }
     }
 
-    private static String start(String jar) {
-        if (jar.startsWith("org.eclipse.equinox.common") || jar.startsWith("org.apache.felix.scr")) {
+    private static String start(Path jar) throws IOException {
+        String name = jar.getFileName().toString();
+        if (name.startsWith("org.eclipse.equinox.common") || name.startsWith("org.apache.felix.scr")) {
             return "@2:start";
         }
-        return jar.startsWith("org.eclipse.core.runtime") ? "@start" : "";
+        if (name.startsWith("org.eclipse.core.runtime")) {
+            return "@start";
+        }
+        // As in an Eclipse installation's bundles.info, bundles with the lazy activation policy are started:
+        // they activate when their classes are first loaded, and Declarative Services only sees the
+        // components (p2's framework manipulator, its transport) of bundles that are starting or active.
+        try (JarFile j = new JarFile(jar.toFile())) {
+            Manifest m = j.getManifest();
+            if (m == null || m.getMainAttributes().getValue("Fragment-Host") != null) {
+                return "";
+            }
+            String policy = m.getMainAttributes().getValue("Bundle-ActivationPolicy");
+            return policy != null && policy.trim().startsWith("lazy") ? "@start" : "";
+        }
     }
 }

@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -55,19 +58,53 @@ class DirectorInstallTest {
                 Files.copy(j, platformBundles.resolve(j.getFileName()));
             }
         }
+        // An Eclipse installation has the org.eclipse.swt.svg fragment, which JFace requires (the capability
+        // eclipse.swt;image.format=svg); it is not on Maven Central, so a bundle providing that capability
+        // stands in for it (the workbench declares it on the system bundle for the same reason).
+        svgCapability(platformBundles.resolve("platform.swt.svg.capability_1.0.0.jar"));
         Path platformRepo = tmp.resolve("platform-repo");
         p2(tools, "publish-platform", "org.eclipse.equinox.p2.publisher.FeaturesAndBundlesPublisher",
                 "-source", tmp.resolve("platform-source").toString(),
                 "-metadataRepository", platformRepo.toUri().toString(), "-artifactRepository", platformRepo.toUri().toString(),
-                "-publishArtifacts", "-addJREIU");
+                "-publishArtifacts");
+        // An Eclipse product over those bundles, as an Eclipse download is one: its publishing adds the
+        // configuration units that have p2 write each installed bundle into bundles.info (the default
+        // units apply to every bundle, those of the sisma feature installed later too) and start the runtime.
+        Path product = tmp.resolve("platform.product");
+        Files.writeString(product, """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <?pde version="3.5"?>
+                <product name="Eclipse platform" uid="platform.product" version="1.0.0" useFeatures="false" includeLaunchers="false">
+                  <plugins>
+                    <plugin id="org.eclipse.osgi"/>
+                    <plugin id="org.eclipse.equinox.simpleconfigurator"/>
+                    <plugin id="platform.swt.svg.capability"/>
+                    <plugin id="org.eclipse.ui"/>
+                    <plugin id="org.eclipse.equinox.event"/>
+                    <plugin id="org.apache.felix.scr"/>
+                    <plugin id="org.apache.felix.configadmin"/>
+                  </plugins>
+                  <configurations>
+                    <plugin id="org.eclipse.equinox.simpleconfigurator" autoStart="true" startLevel="1"/>
+                    <plugin id="org.eclipse.equinox.common" autoStart="true" startLevel="2"/>
+                    <plugin id="org.apache.felix.scr" autoStart="true" startLevel="2"/>
+                    <plugin id="org.eclipse.equinox.event" autoStart="true" startLevel="2"/>
+                    <plugin id="org.eclipse.core.runtime" autoStart="true" startLevel="0"/>
+                  </configurations>
+                </product>
+                """);
+        p2(tools, "publish-product", "org.eclipse.equinox.p2.publisher.ProductPublisher",
+                "-productFile", product.toString(), "-configs", "gtk.linux.x86_64", "-flavor", "tooling",
+                "-metadataRepository", platformRepo.toUri().toString(), "-artifactRepository", platformRepo.toUri().toString(),
+                "-append");
 
         Path eclipse = tmp.resolve("eclipse");
         String profile = "SDKProfile";
         List<String> common = List.of("-destination", eclipse.toString(), "-profile", profile,
                 "-bundlepool", eclipse.toString(), "-profileProperties", "org.eclipse.update.install.features=true",
-                "-p2.os", "linux", "-p2.ws", "gtk", "-p2.arch", "x86_64", "-roaming");
+                "-p2.os", "linux", "-p2.ws", "gtk", "-p2.arch", "x86_64", "-roaming", "-addJREIU");
         List<String> platform = new ArrayList<>(List.of("-repository", platformRepo.toUri().toString(),
-                "-installIU", "a.jre.javase,org.eclipse.osgi,org.eclipse.equinox.simpleconfigurator,org.eclipse.ui,org.eclipse.equinox.event,org.apache.felix.scr,org.apache.felix.configadmin"));
+                "-installIU", "platform.product"));
         platform.addAll(common);
         p2(tools, "install-platform", "org.eclipse.equinox.p2.director", platform.toArray(String[]::new));
 
@@ -89,9 +126,25 @@ class DirectorInstallTest {
         }
     }
 
+    /** A manifest-only bundle that provides {@code eclipse.swt;image.format=svg}. */
+    private static void svgCapability(Path jar) throws IOException {
+        Manifest m = new Manifest();
+        Attributes a = m.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        a.putValue("Bundle-SymbolicName", "platform.swt.svg.capability");
+        a.putValue("Bundle-Version", "1.0.0");
+        a.putValue("Bundle-Name", "SVG image support in SWT (stands in for org.eclipse.swt.svg)");
+        a.putValue("Provide-Capability", "eclipse.swt;image.format=svg");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m)) {
+            // the manifest is the whole bundle
+        }
+    }
+
     /** Runs a p2 application in a JVM of its own; returns its output; fails on a non-zero exit. */
     private String p2(Path tools, String name, String application, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-opens=java.base/jdk.internal.loader=ALL-UNNAMED",
                 "-cp", Path.of(EquinoxApplication.class.getProtectionDomain().getCodeSource().getLocation().getPath())
                         + java.io.File.pathSeparator + tools.resolve("lib/org.eclipse.osgi.jar"),
                 EquinoxApplication.class.getName(), tools.resolve("plugins").toString(), tmp.resolve("configuration-" + name).toString(),
