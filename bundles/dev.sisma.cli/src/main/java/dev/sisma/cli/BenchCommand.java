@@ -44,6 +44,19 @@ public final class BenchCommand implements Command {
         threads.remove(t);
     }
 
+    /** The other commands: {@code bench serve} is the HTTP server's load test ({@code serve --bench}). */
+    private final List<Command> commands = new CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addCommand(Command c) {
+        commands.add(c);
+    }
+
+    void removeCommand(Command c) {
+        commands.remove(c);
+    }
+
     @Override
     public String name() {
         return "bench";
@@ -57,7 +70,7 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: sisma bench [engine|model] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N]
+                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N]
                   engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
                                     and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
                                     a backend on host threads (cpu) at 1 thread and at its configured threads
@@ -70,16 +83,24 @@ public final class BenchCommand implements Command {
                   --reps N          timed repetitions per model case (default 3)
                   --no-train        model: the denoising step only (the training step needs far more memory)
                   --ops N           model: also the N backend ops that took the most time, with their shares
+                  serve [OPTIONS]:  the HTTP server under load, the same as sisma serve --bench [OPTIONS]
                   Figures and the peers (OpenBLAS, PyTorch) are recorded in docs/benchmarks.md.""";
     }
 
     @Override
-    public int run(List<String> args, CommandContext ctx) {
+    public int run(List<String> args, CommandContext ctx) throws Exception {
+        if (!args.isEmpty() && args.get(0).equals("serve")) {
+            Command serve = commands.stream().filter(c -> c.name().equals("serve")).findFirst().orElseThrow(() -> new UsageException(
+                    "bench serve needs the HTTP server bundle (dev.sisma.server), which is not installed"));
+            List<String> rest = new java.util.ArrayList<>(List.of("--bench"));
+            rest.addAll(args.subList(1, args.size()));
+            return serve.run(rest, ctx);
+        }
         Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops"), Set.of("--no-train"));
         List<String> what = a.positional();
         String mode = what.isEmpty() ? "engine" : what.get(0);
         if (what.size() > 1 || !(mode.equals("engine") || mode.equals("model"))) {
-            throw new UsageException("expected 'engine' or 'model', got " + String.join(" ", what));
+            throw new UsageException("expected 'engine', 'model' or 'serve', got " + String.join(" ", what));
         }
         Backend backend = backend(a.get("--backend", null));
         if (mode.equals("engine")) {

@@ -30,7 +30,44 @@ class BenchCommandTest {
 
     int run(String... args) {
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        return bench.run(List.of(args), SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
+        try {
+            return bench.run(List.of(args), SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void serveIsTheHttpServersLoadTest() {
+        UsageException missing = assertThrows(UsageException.class, () -> run("serve"));
+        assertTrue(missing.getMessage().contains("dev.sisma.server"), missing.getMessage());
+        List<List<String>> calls = new ArrayList<>();
+        bench.addCommand(new dev.sisma.api.cli.Command() {
+            @Override
+            public String name() {
+                return "serve";
+            }
+
+            @Override
+            public String summary() {
+                return "";
+            }
+
+            @Override
+            public String usage() {
+                return "";
+            }
+
+            @Override
+            public int run(List<String> args, dev.sisma.api.cli.CommandContext context) {
+                calls.add(args);
+                return 7;
+            }
+        });
+        assertEquals(7, run("serve", "--clients", "2", "--jobs", "3"));
+        assertEquals(List.of(List.of("--bench", "--clients", "2", "--jobs", "3")), calls);
     }
 
     @Test
@@ -82,7 +119,7 @@ class BenchCommandTest {
     @Test
     void onlyEngineOrModelCanBeMeasured() {
         UsageException e = assertThrows(UsageException.class, () -> run("vae"));
-        assertTrue(e.getMessage().contains("expected 'engine' or 'model'"), e.getMessage());
+        assertTrue(e.getMessage().contains("expected 'engine', 'model' or 'serve'"), e.getMessage());
     }
 
     @Test
