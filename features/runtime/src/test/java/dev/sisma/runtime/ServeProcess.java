@@ -1,5 +1,7 @@
 package dev.sisma.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -85,6 +87,12 @@ final class ServeProcess implements AutoCloseable {
         ServeProcess s = new ServeProcess(p, base, token, state, err);
         s.out.addAll(lines);
         return s;
+    }
+
+    /** SIGKILL: the container dies at once, as on a crash or an out-of-memory kill. */
+    void kill() throws Exception {
+        process.destroyForcibly();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "sisma serve did not die on SIGKILL");
     }
 
     /** SIGTERM, as a service manager stops it; returns the exit code. */

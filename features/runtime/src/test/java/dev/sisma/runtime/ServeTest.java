@@ -359,6 +359,31 @@ class ServeTest {
         }
     }
 
+    /** SIGKILL with a job running and one queued: nothing is lost; the restarted container runs both again. */
+    @Test
+    void aKilledContainerRunsItsJobsAfterARestart(@TempDir Path state) throws Exception {
+        String running;
+        String queued;
+        try (ServeProcess s = ServeProcess.start(state, "--queue", "8")) {
+            running = ServeProcess.field(s.submit(face, Map.of("samples", "16", "steps", "250"), "crash").body(), "id");
+            long end = System.currentTimeMillis() + 30_000;
+            while (!"running".equals(ServeProcess.field(s.get("/api/jobs/" + running).body(), "state"))) {
+                assertTrue(System.currentTimeMillis() < end, "the long job did not start");
+                Thread.sleep(50);
+            }
+            queued = ServeProcess.field(s.submit(face, Map.of("steps", "2", "seed", "12"), "crash").body(), "id");
+            s.kill();
+        }
+        try (ServeProcess s = ServeProcess.start(state, "--queue", "8")) {
+            String again = s.get("/api/jobs/" + running).body();
+            assertTrue(List.of("queued", "running").contains(ServeProcess.field(again, "state")), "the killed job runs again: " + again);
+            s.http.send(s.request("/api/jobs/" + running).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            String done = s.await(queued, 120_000);
+            assertEquals("done", ServeProcess.field(done, "state"), done);
+            assertEquals(200, s.getBytes("/api/jobs/" + queued + "/samples/0.png").statusCode());
+        }
+    }
+
     static byte[] greyPng(int size, int value) throws Exception {
         BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < size; y++) {
