@@ -7,7 +7,8 @@ import org.eclipse.ui.IPerspectiveFactory;
 /** The sisma perspective: the Mask Editor view (with its Generate panel) fills the window, progress below. */
 public final class SismaPerspective implements IPerspectiveFactory {
     public static final String ID = "dev.sisma.ui.swt.perspective";
-    public static final String PROGRESS_VIEW = "org.eclipse.ui.views.ProgressView";
+    /** The workbench's Progress view, as plugin.xml declares it (a plain RCP workbench has none). */
+    public static final String PROGRESS_VIEW = "dev.sisma.ui.swt.progress";
 
     @Override
     public void createInitialLayout(IPageLayout layout) {

@@ -85,6 +85,7 @@ public final class WorkbenchDriver {
         check(SismaPerspective.ID.equals(sync(() -> page.getPerspective().getId())), "the sisma perspective is not open");
         view = sync(() -> (MaskEditorView) page.findView(MaskEditorView.ID));
         check(view != null, "the Mask Editor view is not in the perspective");
+        check(sync(() -> page.findView(SismaPerspective.PROGRESS_VIEW)) != null, "the Progress view is not in the perspective");
         waitFor(() -> mask.equals(view.editor().document().file()), 30_000, "the editor did not open " + mask);
         report.add("workbench up: sisma perspective, Mask Editor view with " + mask.getFileName());
         waitFor(() -> view.editor().generatePanel().canGenerate(), 60_000,
