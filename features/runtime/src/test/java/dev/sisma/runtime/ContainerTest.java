@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.Method;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +24,7 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 
 import dev.sisma.launcher.Launcher;
+import dev.sisma.runtime.ContainerCli.Result;
 
 /**
  * Starts the real runtime (the same bundle folder {@code ./sisma} runs) in this JVM and checks the
@@ -151,33 +148,10 @@ class ContainerTest {
         assertTrue(opt.err.startsWith("sisma info: unknown option --bogus"), opt.err);
     }
 
-    record Result(int code, String out, String err) {
-    }
 
     /** Runs a command through the CLI bundle's main function, as the launcher does. */
-    @SuppressWarnings("unchecked")
-    static synchronized Result sisma(String... args) {
-        try {
-            ServiceReference<?>[] refs = context.getAllServiceReferences(Function.class.getName(), "(sisma.main=true)");
-            assertNotNull(refs, "the CLI main service is not registered");
-            Function<String[], Integer> main = (Function<String[], Integer>) context.getService(refs[0]);
-            PrintStream out = System.out;
-            PrintStream err = System.err;
-            ByteArrayOutputStream o = new ByteArrayOutputStream();
-            ByteArrayOutputStream e = new ByteArrayOutputStream();
-            try {
-                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-                int code = main.apply(args);
-                return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-            } finally {
-                System.setOut(out);
-                System.setErr(err);
-                context.ungetService(refs[0]);
-            }
-        } catch (org.osgi.framework.InvalidSyntaxException ex) {
-            throw new AssertionError(ex);
-        }
+    static Result sisma(String... args) {
+        return ContainerCli.run(context, args);
     }
 
     /** Config Admin applies updates asynchronously: poll for the effect, failing after 10 s. */

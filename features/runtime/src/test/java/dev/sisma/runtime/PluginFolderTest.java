@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -19,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 import javax.imageio.ImageIO;
@@ -34,6 +30,7 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 
 import dev.sisma.launcher.Launcher;
+import dev.sisma.runtime.ContainerCli.Result;
 
 /**
  * The example plugins of {@code examples/plugins} as a third party builds and uses them: each is
@@ -224,8 +221,6 @@ class PluginFolderTest {
 
     // --- helpers
 
-    record Result(int code, String out, String err) {
-    }
 
     static Path drop(String name) throws Exception {
         // Copied under another name and renamed, so FileInstall never sees a half-written jar.
@@ -314,29 +309,8 @@ class PluginFolderTest {
     }
 
     /** Runs a command through the CLI bundle's main function, as the launcher does. */
-    @SuppressWarnings("unchecked")
-    static synchronized Result sisma(String... args) {
-        try {
-            ServiceReference<?>[] refs = context.getAllServiceReferences(Function.class.getName(), "(sisma.main=true)");
-            assertNotNull(refs, "the CLI main service is not registered");
-            Function<String[], Integer> main = (Function<String[], Integer>) context.getService(refs[0]);
-            PrintStream out = System.out;
-            PrintStream err = System.err;
-            ByteArrayOutputStream o = new ByteArrayOutputStream();
-            ByteArrayOutputStream e = new ByteArrayOutputStream();
-            try {
-                System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-                System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-                int code = main.apply(args);
-                return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-            } finally {
-                System.setOut(out);
-                System.setErr(err);
-                context.ungetService(refs[0]);
-            }
-        } catch (org.osgi.framework.InvalidSyntaxException ex) {
-            throw new AssertionError(ex);
-        }
+    static Result sisma(String... args) {
+        return ContainerCli.run(context, args);
     }
 
     /** FileInstall looks at the folder every 200 ms here: poll for the effect, failing after 20 s. */
