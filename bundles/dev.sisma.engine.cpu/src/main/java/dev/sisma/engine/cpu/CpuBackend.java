@@ -22,6 +22,7 @@ import dev.sisma.engine.cpu.internal.CpuBuffer;
 import dev.sisma.engine.cpu.internal.Elementwise;
 import dev.sisma.engine.cpu.internal.Gemm;
 import dev.sisma.engine.cpu.internal.Kernels;
+import dev.sisma.engine.cpu.internal.PackedWeights;
 import dev.sisma.engine.cpu.internal.Parallel;
 import dev.sisma.engine.cpu.internal.Scan;
 import dev.sisma.engine.spi.Backend;
@@ -61,6 +62,11 @@ public final class CpuBackend implements Backend, AutoCloseable {
      * thread (20 us for 4 KB, 0.4 ms for 16 MB).
      */
     private final BufferPool<CpuBuffer.Block> pool = new BufferPool<>(CpuBuffer.MEMORY, Runtime.getRuntime().maxMemory() / 2);
+    /**
+     * Weights kept packed for the GEMM (see {@link PackedWeights}), on the heap, up to half the
+     * maximum heap ({@code -Dsisma.cpu.packedWeightBytes=N} sets the budget, 0 turns it off).
+     */
+    private final PackedWeights weights = new PackedWeights(Long.getLong("sisma.cpu.packedWeightBytes", Runtime.getRuntime().maxMemory() / 2));
 
     /** A backend with {@code threads} workers (1 .. 4096). */
     public CpuBackend(int threads) {
@@ -181,7 +187,7 @@ public final class CpuBackend implements Backend, AutoCloseable {
     @Override
     public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha, DeviceBuffer a, long strideA,
                      DeviceBuffer b, long strideB, float beta, DeviceBuffer c, DeviceBuffer bias) {
-        Gemm.gemm(par, transA, transB, batch, m, n, k, alpha, of(a), strideA, of(b), strideB, beta, of(c), of(bias));
+        Gemm.gemm(par, transA, transB, batch, m, n, k, alpha, of(a), strideA, CpuBuffer.checked(b), strideB, beta, of(c), of(bias), weights);
     }
 
     @Override

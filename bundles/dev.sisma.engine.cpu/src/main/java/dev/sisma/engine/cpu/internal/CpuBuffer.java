@@ -3,6 +3,7 @@ package dev.sisma.engine.cpu.internal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sisma.engine.spi.BufferPool;
 import dev.sisma.engine.spi.DeviceBuffer;
@@ -39,6 +40,14 @@ public final class CpuBuffer implements DeviceBuffer {
     private final Block block;
     private final long size;
     private final AtomicBoolean closed = new AtomicBoolean(); // close twice must not give the block back twice
+    /**
+     * Counts the hand-outs of the segment ({@link #segment()}, {@link #of}): every write goes
+     * through one, so an unchanged count proves unchanged contents (reads count too: harmless,
+     * they only make a cached packing of this buffer look stale). See {@link PackedWeights}.
+     */
+    private final AtomicLong generation = new AtomicLong();
+    /** The GEMM's packed form of this buffer as a weight, or a note that it was seen once; guarded by {@code this}. */
+    PackedWeights.Entry packed;
 
     private CpuBuffer(MemorySegment seg, Arena arena, BufferPool<Block> pool, Block block, long size) {
         this.seg = seg;
@@ -65,8 +74,18 @@ public final class CpuBuffer implements DeviceBuffer {
     }
 
     public MemorySegment segment() {
+        generation.incrementAndGet();
+        return peek();
+    }
+
+    /** The segment for a read that leaves the generation as it is (the GEMM's B operand, which it may cache packed). */
+    MemorySegment peek() {
         if (closed.get()) throw new IllegalStateException("CPU buffer used after close");
         return seg;
+    }
+
+    long generation() {
+        return generation.get();
     }
 
     @Override
@@ -75,13 +94,18 @@ public final class CpuBuffer implements DeviceBuffer {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
+        PackedWeights.drop(this);
         if (pool != null) pool.give(block, BufferPool.sizeClass(size));
         else if (arena != null) arena.close();
     }
 
     public static MemorySegment of(DeviceBuffer b) {
-        if (b == null) return null;
-        if (!(b instanceof CpuBuffer c)) throw new IllegalArgumentException("not a CPU buffer: " + b.getClass().getName());
-        return c.segment();
+        return b == null ? null : checked(b).segment();
+    }
+
+    /** {@code b} as a CPU buffer (not null). */
+    public static CpuBuffer checked(DeviceBuffer b) {
+        if (!(b instanceof CpuBuffer c)) throw new IllegalArgumentException("not a CPU buffer: " + (b == null ? "null" : b.getClass().getName()));
+        return c;
     }
 }

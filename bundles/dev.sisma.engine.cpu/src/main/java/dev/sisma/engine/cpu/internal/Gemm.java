@@ -55,6 +55,39 @@ public final class Gemm {
     public static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
                             float alpha, MemorySegment a, long strideA, MemorySegment b, long strideB,
                             float beta, MemorySegment c, MemorySegment bias) {
+        gemm(par, ta, tb, batch, m, n, k, alpha, a, strideA, b, strideB, beta, c, bias, null);
+    }
+
+    /**
+     * As above with B a buffer that {@code weights} may keep packed: one B for the whole batch
+     * (batch 1 or stride 0) is looked up there, and a cached pack replaces the per-panel packing.
+     */
+    public static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
+                            float alpha, MemorySegment a, long strideA, CpuBuffer b, long strideB,
+                            float beta, MemorySegment c, MemorySegment bias, PackedWeights weights) {
+        MemorySegment bs = b.peek();
+        float[] packed = null;
+        if (weights != null && (batch == 1 || strideB == 0) && k > 0 && alpha != 0f) {
+            int panels = (n + NR - 1) / NR;
+            long floats = (long) panels * NR * k;
+            if (floats <= Integer.MAX_VALUE - 64)
+                packed = weights.lookup(b, tb, n, k, 0, (int) floats, dst -> packAll(par, tb, n, k, bs, dst));
+        }
+        gemm(par, ta, tb, batch, m, n, k, alpha, a, strideA, bs, strideB, beta, c, bias, packed);
+    }
+
+    /** All of op(B) into the kernel's layout: panel jp at dst[jp k NR], its slab at p0 from dst[jp k NR + p0 NR]. */
+    private static void packAll(Parallel par, boolean tb, int n, int k, MemorySegment b, float[] dst) {
+        int panels = (n + NR - 1) / NR;
+        int tasks = par.tasks((long) panels * NR * k, 1 << 16);
+        par.run(tasks, t -> {
+            for (int jp = panels * t / tasks; jp < panels * (t + 1) / tasks; jp++) packB(tb, n, k, 0, k, b, 0, jp, dst, jp * k * NR);
+        });
+    }
+
+    private static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
+                             float alpha, MemorySegment a, long strideA, MemorySegment b, long strideB,
+                             float beta, MemorySegment c, MemorySegment bias, float[] packed) {
         for (int p = 0; p < batch; p++) {
             long ao = p * strideA, bo = p * strideB, co = (long) p * m * n;
             if (k == 0 || alpha == 0f) { initC(par, m, n, beta, c, co, bias); continue; }
@@ -64,7 +97,7 @@ public final class Gemm {
             int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / rows) / KC * KC);
             // the first slice's tile update also applies beta and the bias (no separate pass over C)
             for (int pc = 0; pc < k; pc += slab)
-                multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, c, co, pc == 0 ? beta : 1f, pc == 0 ? bias : null);
+                multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, packed, c, co, pc == 0 ? beta : 1f, pc == 0 ? bias : null);
         }
     }
 
@@ -92,7 +125,7 @@ public final class Gemm {
 
     /** C += alpha op(A)[:, p0:p0+depth] op(B)[p0:p0+depth, :], in KC-deep slices. */
     private static void multiply(Parallel par, boolean ta, boolean tb, int m, int n, int k, int p0, int depth,
-                                 float alpha, MemorySegment a, long ao, MemorySegment b, long bo,
+                                 float alpha, MemorySegment a, long ao, MemorySegment b, long bo, float[] packed,
                                  MemorySegment c, long co, float beta, MemorySegment bias) {
         int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR, slices = (depth + KC - 1) / KC;
         // slice q (depth kq) of row panel ir at ap[q rowPanels MR KC + ir kq]
@@ -116,13 +149,14 @@ public final class Gemm {
             int rgs = tasks == 1 ? 1 : rowGroups, cgs = tasks == 1 ? 1 : colGroups;
             int i0 = mBlocks * rg / rgs * MC, i1 = Math.min(m, mBlocks * (rg + 1) / rgs * MC);
             int j0 = panels * cg / cgs, j1 = panels * (cg + 1) / cgs;
-            float[] tile = scratch(2, MR * NR), bp = scratch(0, slices * KC * NR);
+            float[] tile = scratch(2, MR * NR), bp = packed != null ? packed : scratch(0, slices * KC * NR);
             for (int jp = j0; jp < j1; jp++) {
                 // this panel of B, all slices, packed right before use: bp[p NR + jj] stays in
                 // L2 (64-256 KB), each 16 KB slice in L1 while the row panels below it run
                 // (packing all of B up front wrote it to a cold 16 MB buffer: 20% of the time
-                // at M = 256)
-                packB(tb, n, k, p0, depth, b, bo, jp, bp);
+                // at M = 256); or the weight's cached pack, read in the same order
+                int b0 = packed != null ? (jp * k + p0) * NR : 0;
+                if (packed == null) packB(tb, n, k, p0, depth, b, bo, jp, bp, 0);
                 int jc = jp * NR, nr = Math.min(NR, n - jc);
                 for (int ib = i0; ib < i1; ib += MC) {
                     int ie = Math.min(i1, ib + MC);
@@ -131,7 +165,7 @@ public final class Gemm {
                     for (int q = 0; q < slices; q++) {
                         int kc = Math.min(KC, depth - q * KC);
                         for (int ir = ib; ir < ie; ir += MR)
-                            kernel(kc, ap, q * aSlice + ir * kc, bp, q * KC * NR, alpha, c,
+                            kernel(kc, ap, q * aSlice + ir * kc, bp, b0 + q * KC * NR, alpha, c,
                                     co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile,
                                     q == 0 ? beta : 1f, q == 0 ? bias : null, jc);
                     }
@@ -140,12 +174,12 @@ public final class Gemm {
         });
     }
 
-    /** Panel jp of op(B) over the slab [p0, p0 + depth): bp[p NR + jj] = op(B)[p0 + p, jp NR + jj], zero beyond n. */
-    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int jp, float[] bp) {
+    /** Panel jp of op(B) over the slab [p0, p0 + depth): bp[base + p NR + jj] = op(B)[p0 + p, jp NR + jj], zero beyond n. */
+    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int jp, float[] bp, int base) {
         int j0 = jp * NR, nr = Math.min(NR, n - j0);
         if (!tb) { // B [k, n] row-major: NR contiguous values per p
             for (int p = 0; p < depth; p++) {
-                int d = p * NR;
+                int d = base + p * NR;
                 MemorySegment.copy(b, F, (bo + (long) (p0 + p) * n + j0) * 4, bp, d, nr);
                 for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
             }
@@ -153,7 +187,7 @@ public final class Gemm {
             int jj0 = 0, p8 = 0;
             if (TRANSPOSE8) { // 8 x 8 blocks transposed in registers: twice the speed of the scalar scatter
                 p8 = depth & ~7;
-                for (; jj0 + 8 <= nr; jj0 += 8) transpose8(b, (bo + (long) (j0 + jj0) * k + p0) * 4, k * 4L, p8, bp, jj0, NR);
+                for (; jj0 + 8 <= nr; jj0 += 8) transpose8(b, (bo + (long) (j0 + jj0) * k + p0) * 4, k * 4L, p8, bp, base + jj0, NR);
             }
             // the rest (other vector widths, columns past the last full 8, depth past the last
             // multiple of 8): each row's slab depth in one long sequential bulk copy (KC-long
@@ -163,15 +197,15 @@ public final class Gemm {
                 if (jj < jj0) {
                     if (p8 < depth) {
                         MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0 + p8) * 4, row, 0, depth - p8);
-                        for (int p = p8; p < depth; p++) bp[p * NR + jj] = row[p - p8];
+                        for (int p = p8; p < depth; p++) bp[base + p * NR + jj] = row[p - p8];
                     }
                     continue;
                 }
                 if (jj < nr) {
                     MemorySegment.copy(b, F, (bo + (long) (j0 + jj) * k + p0) * 4, row, 0, depth);
-                    for (int p = 0; p < depth; p++) bp[p * NR + jj] = row[p];
+                    for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = row[p];
                 } else {
-                    for (int p = 0; p < depth; p++) bp[p * NR + jj] = 0f;
+                    for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = 0f;
                 }
             }
         }
