@@ -9,17 +9,35 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.InputException;
+import dev.sisma.api.cli.UsageException;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.data.mask.MaskFiles;
 
 /** {@code sisma sample}: every mask of a folder through one model. */
 @Component(service = Command.class)
 public final class SampleCommand extends GeneratorCommand {
+    /** The other commands: {@code sample --cluster NAME} is {@code cluster sample} (the dev.sisma.cluster bundle). */
+    private final List<Command> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addCommand(Command c) {
+        commands.add(c);
+    }
+
+    void removeCommand(Command c) {
+        commands.remove(c);
+    }
+
     @Override
     public String name() {
         return "sample";
@@ -37,11 +55,19 @@ public final class SampleCommand extends GeneratorCommand {
                 + "  CelebAMask-HQ per-part layout count once per entry (its parts merged, outputs named <id>).\n"
                 + "  Every mask is checked before the first is sampled.\n"
                 + "  --masks DIR       folder of class-index, colour or CelebAMask-HQ part mask PNGs\n"
-                + FaceJob.OPTIONS_USAGE;
+                + FaceJob.OPTIONS_USAGE + "\n"
+                + "  --cluster NAME    spread the masks over the workers of a sisma cluster (sisma help cluster; docs/cluster.md)";
     }
 
     @Override
     public int run(List<String> args, CommandContext ctx) throws Exception {
+        if (args.contains("--cluster")) {
+            Command cluster = commands.stream().filter(c -> c.name().equals("cluster")).findFirst().orElseThrow(() -> new UsageException(
+                    "--cluster needs the cluster bundle (dev.sisma.cluster), which is not installed"));
+            List<String> rest = new java.util.ArrayList<>(List.of("sample"));
+            rest.addAll(args);
+            return cluster.run(rest, ctx);
+        }
         Set<String> options = new HashSet<>(FaceJob.OPTIONS);
         options.add("--masks");
         Args a = Args.parse(args, options, Set.of());

@@ -250,7 +250,8 @@ public final class ServeCommand implements Command {
     private void startOnDemandBundles(CommandContext ctx) {
         List<Bundle> bundles = new java.util.ArrayList<>();
         for (Bundle b : context.getBundles()) {
-            if (b.getLocation().contains("/on-demand/") && b.getState() != Bundle.ACTIVE
+            // Hazelcast is on demand too, for the cluster commands, which start it themselves.
+            if (b.getLocation().contains("/on-demand/") && b.getState() != Bundle.ACTIVE && !"com.hazelcast".equals(b.getSymbolicName())
                     && b.getHeaders().get(org.osgi.framework.Constants.FRAGMENT_HOST) == null) {
                 bundles.add(b);
             }

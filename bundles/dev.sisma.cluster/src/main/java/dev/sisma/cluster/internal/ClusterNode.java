@@ -1,0 +1,215 @@
+package dev.sisma.cluster.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.collection.IQueue;
+import com.hazelcast.map.IMap;
+import com.hazelcast.partition.Partition;
+import com.hazelcast.transaction.TransactionalMap;
+
+/**
+ * This process as a member of a Hazelcast cluster, and the distributed structures the cluster's
+ * work lives in. A job is a key {@code BATCH/NAME}: its mask in {@link #masks}, its batch's options
+ * in {@link #batches}, the key itself in the {@link #work} queue while it waits, in
+ * {@link #leases} while a worker holds it, and its images in {@link #results} once done. Every
+ * entry has {@code backups} copies on other members, so a member that dies loses no job.
+ *
+ * <p>Every member reaps: once a second it looks at the leases in its own partitions and queues
+ * again each job whose lease ran out (its worker died or hangs) or whose worker left the
+ * cluster. The take (queue poll plus lease) and the reap (lease removal plus queue offer) are
+ * each one Hazelcast transaction, so a member killed between the two steps neither loses nor
+ * doubles a job.
+ */
+final class ClusterNode implements AutoCloseable {
+    static final String WORK = "sisma.work";
+    static final String LEASES = "sisma.leases";
+    static final String MASKS = "sisma.masks";
+    static final String RESULTS = "sisma.results";
+    static final String BATCHES = "sisma.batches";
+
+    final HazelcastInstance hz;
+    final ClusterOptions options;
+    final IQueue<String> work;
+    final IMap<String, String> leases;
+    final IMap<String, byte[]> masks;
+    final IMap<String, byte[]> results;
+    final IMap<String, String> batches;
+    private final ScheduledExecutorService reaper;
+
+    ClusterNode(ClusterOptions options, boolean lite) {
+        this.options = options;
+        Config c = new Config();
+        c.setClusterName(options.name());
+        c.setClassLoader(ClusterNode.class.getClassLoader());
+        c.setLiteMember(lite);
+        // No call home, no shutdown hook of its own (the commands leave the cluster in order), JDK logging.
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.shutdownhook.enabled", "false");
+        c.setProperty("hazelcast.logging.type", "jdk");
+        // Listen on the given address only (loopback unless told otherwise).
+        c.setProperty("hazelcast.local.localAddress", options.bind());
+        c.setProperty("hazelcast.socket.bind.any", "false");
+        // Join in seconds, not the default 5-20 s: a member list is known, there is nothing to wait for.
+        c.setProperty("hazelcast.wait.seconds.before.join", "1");
+        c.setProperty("hazelcast.max.wait.seconds.before.join", "3");
+        // A member that stops answering is dropped after 15 s (default 60): its jobs go to others sooner.
+        c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        c.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
+        c.getJetConfig().setEnabled(false);
+        c.getNetworkConfig().setPort(options.port()).setPortAutoIncrement(true).setPortCount(100);
+        JoinConfig join = c.getNetworkConfig().getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(options.members())).setConnectionTimeoutSeconds(2);
+        c.getQueueConfig(WORK).setBackupCount(options.backups());
+        c.getMapConfig("sisma.*").setBackupCount(options.backups());
+        hz = Hazelcast.newHazelcastInstance(c);
+        work = hz.getQueue(WORK);
+        leases = hz.getMap(LEASES);
+        masks = hz.getMap(MASKS);
+        results = hz.getMap(RESULTS);
+        batches = hz.getMap(BATCHES);
+        hz.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent e) {
+                // a new worker takes jobs from the queue by itself
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent e) {
+                reap(e.getMember().getUuid().toString());
+            }
+        });
+        reaper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sisma-cluster-reaper");
+            t.setDaemon(true);
+            return t;
+        });
+        reaper.scheduleWithFixedDelay(() -> reap(null), 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** This member's address as other members reach it, {@code host:port}. */
+    String address() {
+        return address(hz.getCluster().getLocalMember());
+    }
+
+    static String address(Member m) {
+        return m.getAddress().getHost() + ":" + m.getAddress().getPort();
+    }
+
+    /** The members that hold data and run jobs (every member but lite ones such as a batch's coordinator). */
+    List<Member> workers() {
+        return hz.getCluster().getMembers().stream().filter(m -> !m.isLiteMember()).toList();
+    }
+
+    /** The member whose partition holds the work queue ("?" while none does). */
+    String queueOwner() {
+        Partition p = hz.getPartitionService().getPartition(WORK);
+        Member m = p == null ? null : p.getOwner();
+        return m == null ? "?" : address(m);
+    }
+
+    long clusterTime() {
+        return hz.getCluster().getClusterTime();
+    }
+
+    /** A lease value: the holder's member id and address, and the cluster time it runs out at. */
+    String lease(String holderName) {
+        return hz.getCluster().getLocalMember().getUuid() + " " + holderName + " " + (clusterTime() + options.leaseSeconds() * 1000L);
+    }
+
+    static long deadline(String lease) {
+        return Long.parseLong(lease.substring(lease.lastIndexOf(' ') + 1));
+    }
+
+    /**
+     * Takes the next job, waiting up to {@code millis}: the queue poll and the lease are one
+     * transaction, so a worker that dies in between leaves the job in the queue. Null when none came.
+     */
+    String take(String holderName, long millis) {
+        return hz.executeTransaction(ctx -> {
+            String key;
+            try {
+                key = ctx.<String>getQueue(WORK).poll(millis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            if (key != null) {
+                ctx.<String, String>getMap(LEASES).put(key, lease(holderName));
+            }
+            return key;
+        });
+    }
+
+    /** Puts a job back in the queue if {@code lease} still holds it and its mask is still wanted. */
+    void requeue(String key, String lease) {
+        hz.executeTransaction(ctx -> {
+            TransactionalMap<String, String> l = ctx.getMap(LEASES);
+            if (l.remove(key, lease) && ctx.<String, byte[]>getMap(MASKS).containsKey(key)) {
+                ctx.<String>getQueue(WORK).offer(key);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Queues again the jobs whose lease ran out, or (with {@code goneMember}) every job a member
+     * that left held. Each member looks at its own partitions' leases; lite members own none.
+     */
+    private void reap(String goneMember) {
+        try {
+            if (!hz.getLifecycleService().isRunning() || hz.getCluster().getLocalMember().isLiteMember()) {
+                return;
+            }
+            long now = clusterTime();
+            for (String key : leases.localKeySet()) {
+                String lease = leases.get(key);
+                if (lease != null && (deadline(lease) < now || (goneMember != null && lease.startsWith(goneMember + " ")))) {
+                    requeue(key, lease);
+                }
+            }
+        } catch (RuntimeException e) {
+            // The member is leaving, or a partition is moving: the next round looks again.
+        }
+    }
+
+    /** The masks and options of a batch, keyed by job. */
+    static String key(String batch, String name) {
+        return batch + "/" + name;
+    }
+
+    static String batchOf(String key) {
+        return key.substring(0, key.indexOf('/'));
+    }
+
+    static String nameOf(String key) {
+        return key.substring(key.indexOf('/') + 1);
+    }
+
+    Map<String, Integer> counts() {
+        return Map.of("queued", work.size(), "running", leases.size(), "results", results.size());
+    }
+
+    @Override
+    public void close() {
+        reaper.shutdownNow();
+        try {
+            hz.shutdown();
+        } catch (RuntimeException e) {
+            // gone already
+        }
+    }
+}

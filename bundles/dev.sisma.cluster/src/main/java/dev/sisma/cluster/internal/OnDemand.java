@@ -1,0 +1,48 @@
+package dev.sisma.cluster.internal;
+
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+
+import dev.sisma.api.cli.UsageException;
+
+/**
+ * Hazelcast is installed from {@code bundle/on-demand} but not started, so commands without
+ * {@code --cluster} never load it; a cluster command starts it before its first Hazelcast class.
+ */
+final class OnDemand {
+    static final String HAZELCAST = "com.hazelcast";
+
+    private OnDemand() {
+    }
+
+    /**
+     * Starts Hazelcast after quieting its logging: warnings only, and none for what does not
+     * concern a sisma user (no JavaScript engine for its scripting, the JVM's module flags it would
+     * like for speed, TCP keep-alive options of the JDK). Returns the loggers, which the caller
+     * keeps: java.util.logging holds loggers weakly, and a collected one forgets its level.
+     */
+    static List<Logger> startHazelcast(BundleContext context) {
+        List<Logger> quiet = List.of(Logger.getLogger(HAZELCAST), Logger.getLogger("com.hazelcast.osgi"),
+                Logger.getLogger("com.hazelcast.instance.impl.HazelcastInstanceFactory"), Logger.getLogger("com.hazelcast.instance.AddressPicker"));
+        quiet.get(0).setLevel(Level.WARNING);
+        quiet.subList(1, quiet.size()).forEach(l -> l.setLevel(Level.SEVERE));
+        for (Bundle b : context.getBundles()) {
+            if (HAZELCAST.equals(b.getSymbolicName())) {
+                if (b.getState() != Bundle.ACTIVE) {
+                    try {
+                        b.start();
+                    } catch (BundleException e) {
+                        throw new IllegalStateException("the Hazelcast bundle did not start: " + e.getMessage(), e);
+                    }
+                }
+                return quiet;
+            }
+        }
+        throw new UsageException("cluster mode needs the Hazelcast bundle (" + HAZELCAST + " in bundle/on-demand), which is not installed");
+    }
+}
