@@ -5,23 +5,8 @@ KERNEL void sk_fill(GLOBAL float *y, long off, long n, float v) {
     if (i < n) y[off + i] = v;
 }
 
-/* Unary op codes: the host maps dev.sisma.engine.spi.UnaryOp onto these. */
-#define SK_NEG 0
-#define SK_EXP 1
-#define SK_LOG 2
-#define SK_SQRT 3
-#define SK_RSQRT 4
-#define SK_ABS 5
-#define SK_SIN 6
-#define SK_COS 7
-#define SK_TANH 8
-#define SK_SIGMOID 9
-#define SK_SILU 10
-#define SK_SOFTPLUS 11
-#define SK_GELU_TANH 12
-#define SK_RELU 13
-#define SK_SQUARE 14
-#define SK_RECIPROCAL 15
+/* Op codes (SK_UNARY_*, SK_BINARY_*, SK_COMPARE_*) come from sk_ops.h, generated from the SPI enums. An
+   unknown code gives NaN, so a new enum constant without its case fails every test instead of running another op. */
 
 #define SK_GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 #define SK_GELU_C 0.044715f
@@ -30,47 +15,49 @@ DEVICE float sk_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
 
 DEVICE float sk_unary(int op, float x) {
     switch (op) {
-    case SK_NEG: return -x;
-    case SK_EXP: return exp(x);
-    case SK_LOG: return log(x);
-    case SK_SQRT: return sqrt(x);
-    case SK_RSQRT: return 1.0f / sqrt(x);
-    case SK_ABS: return fabs(x);
-    case SK_SIN: return sin(x);
-    case SK_COS: return cos(x);
-    case SK_TANH: return tanh(x);
-    case SK_SIGMOID: return sk_sigmoid(x);
-    case SK_SILU: return x * sk_sigmoid(x);
-    case SK_SOFTPLUS: return x > 20.0f ? x : log1p(exp(x));
-    case SK_GELU_TANH: return 0.5f * x * (1.0f + tanh(SK_GELU_K * (x + SK_GELU_C * x * x * x)));
-    case SK_RELU: return x > 0.0f ? x : 0.0f;
-    case SK_SQUARE: return x * x;
-    default: return 1.0f / x; /* SK_RECIPROCAL */
+    case SK_UNARY_NEG: return -x;
+    case SK_UNARY_EXP: return exp(x);
+    case SK_UNARY_LOG: return log(x);
+    case SK_UNARY_SQRT: return sqrt(x);
+    case SK_UNARY_RSQRT: return 1.0f / sqrt(x);
+    case SK_UNARY_ABS: return fabs(x);
+    case SK_UNARY_SIN: return sin(x);
+    case SK_UNARY_COS: return cos(x);
+    case SK_UNARY_TANH: return tanh(x);
+    case SK_UNARY_SIGMOID: return sk_sigmoid(x);
+    case SK_UNARY_SILU: return x * sk_sigmoid(x);
+    case SK_UNARY_SOFTPLUS: return x > 20.0f ? x : log1p(exp(x));
+    case SK_UNARY_GELU_TANH: return 0.5f * x * (1.0f + tanh(SK_GELU_K * (x + SK_GELU_C * x * x * x)));
+    case SK_UNARY_RELU: return x > 0.0f ? x : 0.0f;
+    case SK_UNARY_SQUARE: return x * x;
+    case SK_UNARY_RECIPROCAL: return 1.0f / x;
+    default: return NAN;
     }
 }
 
 /* f'(x) for the backward pass. */
 DEVICE float sk_unary_grad(int op, float x) {
     switch (op) {
-    case SK_NEG: return -1.0f;
-    case SK_EXP: return exp(x);
-    case SK_LOG: return 1.0f / x;
-    case SK_SQRT: return 0.5f / sqrt(x);
-    case SK_RSQRT: return -0.5f / (x * sqrt(x));
-    case SK_ABS: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
-    case SK_SIN: return cos(x);
-    case SK_COS: return -sin(x);
-    case SK_TANH: { float t = tanh(x); return 1.0f - t * t; }
-    case SK_SIGMOID: { float s = sk_sigmoid(x); return s * (1.0f - s); }
-    case SK_SILU: { float s = sk_sigmoid(x); return s * (1.0f + x * (1.0f - s)); }
-    case SK_SOFTPLUS: return sk_sigmoid(x);
-    case SK_GELU_TANH: {
+    case SK_UNARY_NEG: return -1.0f;
+    case SK_UNARY_EXP: return exp(x);
+    case SK_UNARY_LOG: return 1.0f / x;
+    case SK_UNARY_SQRT: return 0.5f / sqrt(x);
+    case SK_UNARY_RSQRT: return -0.5f / (x * sqrt(x));
+    case SK_UNARY_ABS: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+    case SK_UNARY_SIN: return cos(x);
+    case SK_UNARY_COS: return -sin(x);
+    case SK_UNARY_TANH: { float t = tanh(x); return 1.0f - t * t; }
+    case SK_UNARY_SIGMOID: { float s = sk_sigmoid(x); return s * (1.0f - s); }
+    case SK_UNARY_SILU: { float s = sk_sigmoid(x); return s * (1.0f + x * (1.0f - s)); }
+    case SK_UNARY_SOFTPLUS: return sk_sigmoid(x);
+    case SK_UNARY_GELU_TANH: {
         float t = tanh(SK_GELU_K * (x + SK_GELU_C * x * x * x));
         return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * SK_GELU_K * (1.0f + 3.0f * SK_GELU_C * x * x);
     }
-    case SK_RELU: return x > 0.0f ? 1.0f : 0.0f;
-    case SK_SQUARE: return 2.0f * x;
-    default: return -1.0f / (x * x); /* SK_RECIPROCAL */
+    case SK_UNARY_RELU: return x > 0.0f ? 1.0f : 0.0f;
+    case SK_UNARY_SQUARE: return 2.0f * x;
+    case SK_UNARY_RECIPROCAL: return -1.0f / (x * x);
+    default: return NAN;
     }
 }
 
@@ -89,34 +76,22 @@ KERNEL void sk_affine(GLOBAL const float *x, GLOBAL float *y, long n, float alph
     if (i < n) y[i] = alpha * x[i] + beta;
 }
 
-#define SK_ADD 0
-#define SK_SUB 1
-#define SK_MUL 2
-#define SK_DIV 3
-#define SK_MAX 4
-#define SK_MIN 5
-/* Comparisons (dev.sisma.engine.spi.CompareOp) share the binary kernel: 1 or 0, false with NaN except NE. */
-#define SK_EQ 6
-#define SK_NE 7
-#define SK_LT 8
-#define SK_LE 9
-#define SK_GT 10
-#define SK_GE 11
 
 DEVICE float sk_binary_op(int op, float a, float b) {
     switch (op) {
-    case SK_ADD: return a + b;
-    case SK_SUB: return a - b;
-    case SK_MUL: return a * b;
-    case SK_DIV: return a / b;
-    case SK_MAX: return a >= b ? a : b;
-    case SK_MIN: return a <= b ? a : b;
-    case SK_EQ: return a == b ? 1.0f : 0.0f;
-    case SK_NE: return a != b ? 1.0f : 0.0f;
-    case SK_LT: return a < b ? 1.0f : 0.0f;
-    case SK_LE: return a <= b ? 1.0f : 0.0f;
-    case SK_GT: return a > b ? 1.0f : 0.0f;
-    default: return a >= b ? 1.0f : 0.0f; /* SK_GE */
+    case SK_BINARY_ADD: return a + b;
+    case SK_BINARY_SUB: return a - b;
+    case SK_BINARY_MUL: return a * b;
+    case SK_BINARY_DIV: return a / b;
+    case SK_BINARY_MAX: return a >= b ? a : b;
+    case SK_BINARY_MIN: return a <= b ? a : b;
+    case SK_COMPARE_EQ: return a == b ? 1.0f : 0.0f;
+    case SK_COMPARE_NE: return a != b ? 1.0f : 0.0f;
+    case SK_COMPARE_LT: return a < b ? 1.0f : 0.0f;
+    case SK_COMPARE_LE: return a <= b ? 1.0f : 0.0f;
+    case SK_COMPARE_GT: return a > b ? 1.0f : 0.0f;
+    case SK_COMPARE_GE: return a >= b ? 1.0f : 0.0f;
+    default: return NAN;
     }
 }
 

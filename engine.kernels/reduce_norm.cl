@@ -2,9 +2,16 @@
  * Row kernels run one work-group of SK_WG work-items per row and reduce through local memory;
  * column sums (dgamma, dbeta) loop over rows in one work-item per column: deterministic, no atomics. */
 
-#define SK_RSUM 0
-#define SK_RMEAN 1
-#define SK_RMAX 2
+/* op: SK_REDUCE_SUM, _MEAN or _MAX (sk_ops.h). The result of acc over n values; an unknown op code
+   gives NaN (see elementwise.cl). */
+DEVICE float sk_reduce_result(int op, float acc, int n) {
+    switch (op) {
+    case SK_REDUCE_SUM: return acc;
+    case SK_REDUCE_MAX: return acc;
+    case SK_REDUCE_MEAN: return acc / (float) n;
+    default: return NAN;
+    }
+}
 
 /* y[o, i] = op_j x[o, j, i]; one work-item per (o, i). */
 KERNEL void sk_reduce(int op, GLOBAL const float *x, GLOBAL float *y, int outer, int axis, int inner) {
@@ -12,12 +19,12 @@ KERNEL void sk_reduce(int op, GLOBAL const float *x, GLOBAL float *y, int outer,
     if (g >= (long) outer * inner) return;
     long o = g / inner, i = g - o * inner;
     GLOBAL const float *p = x + o * axis * (long) inner + i;
-    float acc = op == SK_RMAX ? -INFINITY : 0.0f;
+    float acc = op == SK_REDUCE_MAX ? -INFINITY : 0.0f;
     for (int j = 0; j < axis; j++) {
         float v = p[(long) j * inner];
-        acc = op == SK_RMAX ? fmax(acc, v) : acc + v;
+        acc = op == SK_REDUCE_MAX ? fmax(acc, v) : acc + v;
     }
-    y[g] = op == SK_RMEAN ? acc / (float) axis : acc;
+    y[g] = sk_reduce_result(op, acc, axis);
 }
 
 /* The same with inner == 1: one work-group per row (long rows reduce in parallel). */
@@ -25,10 +32,10 @@ KERNEL void sk_reduce_rows(int op, GLOBAL const float *x, GLOBAL float *y, int c
     LOCAL float s[SK_WG];
     long r = GRP(0);
     GLOBAL const float *p = x + r * cols;
-    float acc = op == SK_RMAX ? -INFINITY : 0.0f;
-    for (int j = LID(0); j < cols; j += SK_WG) acc = op == SK_RMAX ? fmax(acc, p[j]) : acc + p[j];
-    acc = op == SK_RMAX ? sk_wg_max(s, acc) : sk_wg_sum(s, acc);
-    if (LID(0) == 0) y[r] = op == SK_RMEAN ? acc / (float) cols : acc;
+    float acc = op == SK_REDUCE_MAX ? -INFINITY : 0.0f;
+    for (int j = LID(0); j < cols; j += SK_WG) acc = op == SK_REDUCE_MAX ? fmax(acc, p[j]) : acc + p[j];
+    acc = op == SK_REDUCE_MAX ? sk_wg_max(s, acc) : sk_wg_sum(s, acc);
+    if (LID(0) == 0) y[r] = sk_reduce_result(op, acc, cols);
 }
 
 /* y[t, n] = sum_e w[t, e] * x[t, n, e] for t < rows (the scan's dC: dy times the saved states). */

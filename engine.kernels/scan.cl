@@ -6,24 +6,30 @@
  * Backward, four launches (host side): sk_scan_fwd with states saved to S [b, l, n, e];
  * dC = sk_weighted_rows(dy, S); sk_scan_bwd (reverse loop, carries dh in private memory, writes
  * du, ddelta, per-batch partials of dA and dD, and overwrites S[t] with the per-channel dB terms
- * once h[t] is no longer needed); then dB, dA, dD are sums of the partials (sk_reduce*). */
+ * once h[t] is no longer needed); then dB, dA, dD are sums of the partials (sk_reduce*).
+ *
+ * The bodies are inline functions of n; the kernels ending in 16 call them with n = 16 (Mamba's
+ * usual d_state, the model's default), a compile-time constant: with the loops over k unrolled
+ * (SK_UNROLL) h, dh, av, da index only by constants and live in registers. The kernels without
+ * the suffix take any n up to SK_MAX_STATE; their arrays are indexed by a run-time k, which puts
+ * them in (cached) private/local memory. */
 #define SK_MAX_STATE 64
 
-KERNEL void sk_scan_fwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a,
-                        GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD,
-                        GLOBAL float *y, GLOBAL float *S, int saveStates, int b, int l, int e, int n) {
+DEVICE void sk_scan_fwd_body(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a,
+                             GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD,
+                             GLOBAL float *y, GLOBAL float *S, int saveStates, int b, int l, int e, int n) {
     long g = GID(0);
     if (g >= (long) b * e) return;
     int ch = (int) (g % e);
     long bi = g / e;
     float h[SK_MAX_STATE], av[SK_MAX_STATE];
-    for (int k = 0; k < n; k++) { h[k] = 0.0f; av[k] = a[(long) ch * n + k]; }
+    SK_UNROLL for (int k = 0; k < n; k++) { h[k] = 0.0f; av[k] = a[(long) ch * n + k]; }
     float dd = hasD ? d[ch] : 0.0f;
     for (int t = 0; t < l; t++) {
         long row = bi * l + t;
         long at = row * e + ch, bt = row * n;
         float dt = delta[at], ut = u[at], dtu = dt * ut, acc = 0.0f;
-        for (int k = 0; k < n; k++) {
+        SK_UNROLL for (int k = 0; k < n; k++) {
             h[k] = exp(dt * av[k]) * h[k] + dtu * bm[bt + k];
             acc += cm[bt + k] * h[k];
             if (saveStates) S[(row * n + k) * e + ch] = h[k];
@@ -32,16 +38,16 @@ KERNEL void sk_scan_fwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL
     }
 }
 
-KERNEL void sk_scan_bwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a,
-                        GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD,
-                        GLOBAL const float *dy, GLOBAL float *S, GLOBAL float *du, GLOBAL float *ddelta,
-                        GLOBAL float *daPart, GLOBAL float *ddPart, int b, int l, int e, int n) {
+DEVICE void sk_scan_bwd_body(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a,
+                             GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD,
+                             GLOBAL const float *dy, GLOBAL float *S, GLOBAL float *du, GLOBAL float *ddelta,
+                             GLOBAL float *daPart, GLOBAL float *ddPart, int b, int l, int e, int n) {
     long g = GID(0);
     if (g >= (long) b * e) return;
     int ch = (int) (g % e);
     long bi = g / e;
     float dh[SK_MAX_STATE], av[SK_MAX_STATE], da[SK_MAX_STATE];
-    for (int k = 0; k < n; k++) { dh[k] = 0.0f; da[k] = 0.0f; av[k] = a[(long) ch * n + k]; }
+    SK_UNROLL for (int k = 0; k < n; k++) { dh[k] = 0.0f; da[k] = 0.0f; av[k] = a[(long) ch * n + k]; }
     float dd = hasD ? d[ch] : 0.0f, dsum = 0.0f;
     for (int t = l - 1; t >= 0; t--) {
         long row = bi * l + t;
@@ -49,7 +55,7 @@ KERNEL void sk_scan_bwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL
         float dt = delta[at], ut = u[at], dyt = dy[at];
         dsum += dyt * ut;
         float dut = dyt * dd, ddt = 0.0f;
-        for (int k = 0; k < n; k++) {
+        SK_UNROLL for (int k = 0; k < n; k++) {
             float gk = dh[k] + dyt * cm[bt + k];
             float dA = exp(dt * av[k]);
             float hp = t > 0 ? S[((row - 1) * n + k) * e + ch] : 0.0f;
@@ -63,6 +69,21 @@ KERNEL void sk_scan_bwd(GLOBAL const float *u, GLOBAL const float *delta, GLOBAL
         du[at] = dut;
         ddelta[at] = ddt;
     }
-    for (int k = 0; k < n; k++) daPart[g * n + k] = da[k];
+    SK_UNROLL for (int k = 0; k < n; k++) daPart[g * n + k] = da[k];
     ddPart[g] = dsum;
 }
+
+#define SK_SCAN_FWD_PARAMS GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a, \
+        GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD, GLOBAL float *y, \
+        GLOBAL float *S, int saveStates, int b, int l, int e
+#define SK_SCAN_FWD_ARGS u, delta, a, bm, cm, d, hasD, y, S, saveStates, b, l, e
+#define SK_SCAN_BWD_PARAMS GLOBAL const float *u, GLOBAL const float *delta, GLOBAL const float *a, \
+        GLOBAL const float *bm, GLOBAL const float *cm, GLOBAL const float *d, int hasD, GLOBAL const float *dy, \
+        GLOBAL float *S, GLOBAL float *du, GLOBAL float *ddelta, GLOBAL float *daPart, GLOBAL float *ddPart, \
+        int b, int l, int e
+#define SK_SCAN_BWD_ARGS u, delta, a, bm, cm, d, hasD, dy, S, du, ddelta, daPart, ddPart, b, l, e
+
+KERNEL void sk_scan_fwd(SK_SCAN_FWD_PARAMS, int n) { sk_scan_fwd_body(SK_SCAN_FWD_ARGS, n); }
+KERNEL void sk_scan_fwd16(SK_SCAN_FWD_PARAMS, int n) { sk_scan_fwd_body(SK_SCAN_FWD_ARGS, 16); }
+KERNEL void sk_scan_bwd(SK_SCAN_BWD_PARAMS, int n) { sk_scan_bwd_body(SK_SCAN_BWD_ARGS, n); }
+KERNEL void sk_scan_bwd16(SK_SCAN_BWD_PARAMS, int n) { sk_scan_bwd_body(SK_SCAN_BWD_ARGS, 16); }

@@ -14,6 +14,10 @@
  *   GID(d) LID(d) GRP(d) LSIZE(d) NGRP(d)   ids along dimension d = 0, 1, 2 (x, y, z)
  *   BARRIER()         work-group barrier with local memory fence
  *   MULHI(a, b)       high 32 bits of the 64-bit product of two uints
+ *   SK_UNROLL         before a loop: unroll it fully where its trip count is a compile-time constant
+ *   sk_uint sk_ulong  unsigned 32- and 64-bit integers (OpenCL's uint / ulong; CUDA has no ulong of
+ *                     its own, and glibc's sys/types.h declares ulong as unsigned long, so the dialect
+ *                     names its own)
  *
  * Launch rule (both backends): global sizes are rounded up to a multiple of the local size, so
  * every kernel checks its own bounds. SK_WG (a power of two, set by the host) is the local size of
@@ -43,11 +47,14 @@
 #define NGRP(d) ((long) get_num_groups(d))
 #define BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
 #define MULHI(a, b) mul_hi((uint) (a), (uint) (b))
+#define SK_UNROLL
+typedef uint sk_uint;
+typedef ulong sk_ulong;
 
 #else
 /* ------------------------------------------------------------------ CUDA C++ */
-typedef unsigned int uint;
-typedef unsigned long long ulong;
+typedef unsigned int sk_uint;
+typedef unsigned long long sk_ulong;
 static __device__ inline unsigned sk_dim3(uint3 v, int d) { return d == 0 ? v.x : d == 1 ? v.y : v.z; }
 static __device__ inline unsigned sk_dim3(dim3 v, int d) { return d == 0 ? v.x : d == 1 ? v.y : v.z; }
 #define KERNEL extern "C" __global__
@@ -61,7 +68,8 @@ static __device__ inline unsigned sk_dim3(dim3 v, int d) { return d == 0 ? v.x :
 #define LSIZE(d) ((int) sk_dim3(blockDim, d))
 #define NGRP(d) ((long) sk_dim3(gridDim, d))
 #define BARRIER() __syncthreads()
-#define MULHI(a, b) __umulhi((uint) (a), (uint) (b))
+#define MULHI(a, b) __umulhi((sk_uint) (a), (sk_uint) (b))
+#define SK_UNROLL _Pragma("unroll")
 #endif
 
 /* Strided views for binary and copy: up to SK_MAX_RANK dimensions after the host has merged

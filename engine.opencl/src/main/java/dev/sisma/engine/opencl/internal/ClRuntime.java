@@ -3,7 +3,6 @@ package dev.sisma.engine.opencl.internal;
 import static org.jocl.CL.*;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,15 +21,18 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.jocl.cl_program;
 
+import dev.sisma.engine.gpu.GpuBuffer;
+import dev.sisma.engine.gpu.GpuDevice;
 import dev.sisma.engine.spi.BufferPool;
 
 /**
- * One OpenCL device in use: its context, in-order command queue, the compiled kernel program,
- * kernel launches and buffer memory with a pool. Every OpenCL failure leaves here as an
- * {@link OpenClException}; failures that mean the device is gone mark the runtime lost, and
- * every later call fails fast with the first cause.
+ * One OpenCL device in use, the {@link GpuDevice} of {@link OpenClBackend}: its context, in-order
+ * command queue, the kernel program built from source, kernel launches and buffer memory with a
+ * pool. Every OpenCL failure leaves here as an {@link OpenClException}; failures that mean the
+ * device is gone mark the runtime lost, and every later call fails fast with the first cause.
+ * (engine.cuda's CuRuntime is the same for CUDA.)
  */
-final class ClRuntime implements AutoCloseable {
+final class ClRuntime implements GpuDevice<cl_mem> {
     /** Why no usable device could be opened: one line, shown by {@code sisma info}. */
     static final class Unavailable extends Exception {
         private static final long serialVersionUID = 1L;
@@ -95,18 +97,39 @@ final class ClRuntime implements AutoCloseable {
         }
         String options = "-cl-std=CL1.2 -DSK_WG=" + wg + (info.fp64 ? " -DSK_FP64" : "");
         program = build(context, device, KernelSource.program(), options, info.name);
-        for (String name : new String[] {"sk_fill", "sk_unary_fwd", "sk_unary_bwd", "sk_affine", "sk_binary", "sk_copy", "sk_where",
-                "sk_adamw", "sk_gemm", "sk_reduce", "sk_reduce_rows", "sk_weighted_rows", "sk_softmax", "sk_softmax_bwd",
-                "sk_layernorm", "sk_layernorm_bwd", "sk_layernorm_dparams", "sk_groupnorm", "sk_groupnorm_bwd",
-                "sk_groupnorm_dparams", "sk_im2col", "sk_col2im", "sk_add_channel_bias", "sk_channel_sum", "sk_dwconv1d",
-                "sk_dwconv1d_dx", "sk_dwconv1d_dw", "sk_gather", "sk_scatter_add", "sk_scan_fwd", "sk_scan_bwd",
-                "sk_random_uniform", "sk_random_normal"}) {
-            kernels.put(name, clCreateKernel(program, name, null));
-        }
+        // Every kernel of the program, by its function name (no list to keep in step with the sources).
+        int[] count = new int[1];
+        clCreateKernelsInProgram(program, 0, null, count);
+        cl_kernel[] all = new cl_kernel[count[0]];
+        clCreateKernelsInProgram(program, count[0], all, null);
+        for (cl_kernel k : all) kernels.put(kernelName(k), k);
         pool = new BufferPool<>(new BufferPool.Memory<>() {
             @Override public cl_mem create(long bytes) { return createBuffer(bytes); }
             @Override public void release(cl_mem m) { ClRuntime.this.release(m); }
         }, Math.min(info.globalMem / 4, 2L << 30));
+    }
+
+    private static String kernelName(cl_kernel k) {
+        long[] size = new long[1];
+        clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, 0, null, size);
+        byte[] b = new byte[(int) size[0]];
+        clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, b.length, Pointer.to(b), null);
+        return new String(b, 0, Math.max(0, b.length - 1), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String deviceName() {
+        return info.name;
+    }
+
+    @Override
+    public int rowGroup() {
+        return wg;
+    }
+
+    @Override
+    public BufferPool<cl_mem> pool() {
+        return pool;
     }
 
     /** Compiles the program; a failure becomes {@link Unavailable} with the first lines of the build log. */
@@ -329,7 +352,8 @@ final class ClRuntime implements AutoCloseable {
     // ------------------------------------------------------------------ memory
 
     /** A new device allocation of {@code bytes}; on allocation failure the pool is emptied and it is tried once more. */
-    cl_mem createBuffer(long bytes) {
+    @Override
+    public cl_mem createBuffer(long bytes) {
         checkAlive();
         if (bytes > info.maxAlloc) {
             throw new OpenClException(OpenClException.Kind.OUT_OF_MEMORY, CL_INVALID_BUFFER_SIZE, "a buffer of "
@@ -348,7 +372,8 @@ final class ClRuntime implements AutoCloseable {
         }
     }
 
-    void release(cl_mem m) {
+    @Override
+    public void release(cl_mem m) {
         try {
             clReleaseMemObject(m);
         } catch (CLException e) {
@@ -356,7 +381,32 @@ final class ClRuntime implements AutoCloseable {
         }
     }
 
-    synchronized void write(cl_mem m, long byteOffset, long bytes, Pointer src) {
+    @Override
+    public void write(cl_mem dst, long byteOffset, float[] src, int from, int count) {
+        write(dst, byteOffset, count * 4L, Pointer.to(src).withByteOffset(from * 4L));
+    }
+
+    @Override
+    public void write(cl_mem dst, int[] src) {
+        write(dst, 0, src.length * 4L, Pointer.to(src));
+    }
+
+    @Override
+    public void write(cl_mem dst, long byteOffset, ByteBuffer src) {
+        write(dst, byteOffset, src.remaining(), Pointer.to(src));
+    }
+
+    @Override
+    public void read(cl_mem src, long byteOffset, float[] dst, int from, int count) {
+        read(src, byteOffset, count * 4L, Pointer.to(dst).withByteOffset(from * 4L));
+    }
+
+    @Override
+    public void read(cl_mem src, long byteOffset, ByteBuffer dst) {
+        read(src, byteOffset, dst.remaining(), Pointer.to(dst));
+    }
+
+    private synchronized void write(cl_mem m, long byteOffset, long bytes, Pointer src) {
         checkAlive();
         try {
             clEnqueueWriteBuffer(queue, m, CL_TRUE, byteOffset, bytes, src, 0, null, null);
@@ -366,7 +416,7 @@ final class ClRuntime implements AutoCloseable {
     }
 
     /** Blocking read: every earlier call on the queue is complete when it returns. */
-    synchronized void read(cl_mem m, long byteOffset, long bytes, Pointer dst) {
+    private synchronized void read(cl_mem m, long byteOffset, long bytes, Pointer dst) {
         checkAlive();
         try {
             clEnqueueReadBuffer(queue, m, CL_TRUE, byteOffset, bytes, dst, 0, null, null);
@@ -375,7 +425,8 @@ final class ClRuntime implements AutoCloseable {
         }
     }
 
-    synchronized void finish() {
+    @Override
+    public synchronized void finish() {
         checkAlive();
         try {
             clFinish(queue);
@@ -386,21 +437,15 @@ final class ClRuntime implements AutoCloseable {
 
     // ------------------------------------------------------------------ launches
 
-    cl_kernel kernel(String name) {
-        return kernels.get(name);
-    }
-
-    /**
-     * Sets the arguments and enqueues (one lock: kernel objects are not safe for concurrent
-     * clSetKernelArg). Arguments: {@link ClBuffer}, {@link cl_mem}, Integer, Long, Float, or a
-     * byte[] passed by value (a struct). {@code global} is rounded up to a multiple of {@code local}.
-     */
-    synchronized void launch(String name, long[] global, long[] local, Object... args) {
+    /** Sets the arguments and enqueues (one lock: kernel objects are not safe for concurrent clSetKernelArg). */
+    @Override
+    public synchronized void launch(String name, long[] global, long[] local, Object... args) {
         checkAlive();
         for (long g : global) {
             if (g == 0) return;
         }
         cl_kernel k = kernels.get(name);
+        if (k == null) throw new IllegalArgumentException("no kernel " + name + " in the OpenCL program");
         long[] rounded = new long[global.length];
         for (int d = 0; d < global.length; d++) {
             rounded[d] = local == null ? global[d] : (global[d] + local[d] - 1) / local[d] * local[d];
@@ -409,7 +454,7 @@ final class ClRuntime implements AutoCloseable {
             for (int i = 0; i < args.length; i++) {
                 Object a = args[i];
                 switch (a) {
-                    case ClBuffer b -> clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(b.mem()));
+                    case GpuBuffer<?> b -> clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to((cl_mem) b.mem()));
                     case cl_mem m -> clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(m));
                     case Integer v -> clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
                     case Long v -> clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {v}));
@@ -422,23 +467,6 @@ final class ClRuntime implements AutoCloseable {
         } catch (CLException e) {
             throw fail("running kernel " + name, e);
         }
-    }
-
-    /** One-dimensional launch over {@code n} work-items in groups of 128 (bounds checked in the kernel). */
-    void launch1(String name, long n, Object... args) {
-        launch(name, new long[] {n}, new long[] {Math.min(128, wg)}, args);
-    }
-
-    /** One work-group of {@link #wg} work-items per row. */
-    void launchRows(String name, long rows, Object... args) {
-        launch(name, new long[] {rows * wg}, new long[] {wg}, args);
-    }
-
-    /** A by-value argument of 64-bit fields in device byte order (the sk_strided_t layout). */
-    static byte[] longs(long... v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.nativeOrder());
-        for (long x : v) b.putLong(x);
-        return b.array();
     }
 
     @Override

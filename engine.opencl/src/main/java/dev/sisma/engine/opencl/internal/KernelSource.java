@@ -4,24 +4,27 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
- * The kernel program: the shared dialect header followed by the kernel files, all from
- * {@code engine.kernels/} in the source tree (copied into this bundle under
- * {@value #FOLDER}). The CUDA backend compiles the same files with nvcc.
+ * The kernel program: the files of {@code engine.kernels/} in the order of its {@code kernels.list}
+ * (generated op codes, the dialect, every kernel file), copied into this bundle under
+ * {@value #FOLDER}. The CUDA backend's build compiles the same list with nvcc.
  */
 final class KernelSource {
     static final String FOLDER = "/dev/sisma/engine/kernels/";
-    /** The dialect first; then every kernel file. */
-    static final String[] FILES = {"sk_dialect.h", "elementwise.cl", "gemm.cl", "reduce_norm.cl", "conv_index.cl",
-            "scan.cl", "random.cl"};
 
     private KernelSource() {}
 
-    /** The whole program as one string; each file starts with a #line directive so build logs name it. */
+    /** The files of kernels.list, in order. */
+    static List<String> files() {
+        return read("kernels.list").lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    }
+
+    /** The whole program as one string, each file under a comment naming it. */
     static String program() {
         StringBuilder sb = new StringBuilder(64 * 1024);
-        for (String f : FILES) {
+        for (String f : files()) {
             sb.append("/* ---- ").append(f).append(" ---- */\n");
             sb.append(read(f)).append('\n');
         }

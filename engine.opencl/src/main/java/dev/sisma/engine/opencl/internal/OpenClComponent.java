@@ -1,13 +1,6 @@
 package dev.sisma.engine.opencl.internal;
 
-import java.util.ArrayList;
-import java.util.Dictionary;
-import java.util.Hashtable;
-import java.util.List;
-
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -17,6 +10,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import dev.sisma.engine.Backends;
+import dev.sisma.engine.gpu.BackendRegistrations;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.UnavailableBackend;
 
@@ -57,11 +51,11 @@ public final class OpenClComponent {
     /** Ranking of the devices other than the default: below it, so they are only used when chosen by name. */
     static final int RANK_EXTRA = RANK_OTHER - 1;
 
-    private final List<OpenClBackend> opened = new ArrayList<>();
-    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    private final BackendRegistrations registrations;
 
     @Activate
     public OpenClComponent(BundleContext context, Config config) {
+        registrations = new BackendRegistrations(context);
         OpenClBackend main = null;
         String reason;
         try {
@@ -77,67 +71,29 @@ public final class OpenClComponent {
             reason = "OpenCL probe failed: " + e.getMessage();
         }
         if (main == null) {
-            registerUnavailable(context, "opencl", reason);
+            registrations.unavailable("opencl", reason);
             return;
         }
         // The default device: "opencl", also found as "opencl:P:D" (Backends.ALIASES_PROPERTY).
         String mainName = main.qualifiedName();
-        register(context, main, main.isGpu() ? RANK_GPU : RANK_OTHER, mainName);
+        registrations.register(main, main.isGpu() ? RANK_GPU : RANK_OTHER, mainName);
         // Every other device under its own name, so --backend opencl:P:D reaches it. Opened (kernels
         // built) now, as the default is: a device that cannot be used is listed with its reason.
         for (int[] pd : ClRuntime.deviceIndices()) {
             String name = OpenClBackend.qualifiedName(pd[0], pd[1]);
             if (name.equals(mainName)) continue;
             try {
-                register(context, OpenClBackend.openQualified(pd[0], pd[1]), RANK_EXTRA, null);
+                registrations.register(OpenClBackend.openQualified(pd[0], pd[1]), RANK_EXTRA, null);
             } catch (ClRuntime.Unavailable e) {
-                registerUnavailable(context, name, e.getMessage());
+                registrations.unavailable(name, e.getMessage());
             } catch (RuntimeException e) {
-                registerUnavailable(context, name, "OpenCL probe failed: " + e.getMessage());
+                registrations.unavailable(name, "OpenCL probe failed: " + e.getMessage());
             }
         }
-    }
-
-    private void register(BundleContext context, OpenClBackend backend, int ranking, String alias) {
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put(Backend.NAME_PROPERTY, backend.name());
-        props.put(Constants.SERVICE_RANKING, ranking);
-        if (alias != null) props.put(Backends.ALIASES_PROPERTY, new String[] {alias});
-        opened.add(backend);
-        registrations.add(context.registerService(Backend.class, backend, props));
-    }
-
-    private void registerUnavailable(BundleContext context, String name, String reason) {
-        String why = reason.replace('\n', ' ');
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put(Backend.NAME_PROPERTY, name);
-        registrations.add(context.registerService(UnavailableBackend.class, new UnavailableBackend() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String reason() {
-                return why;
-            }
-
-            @Override
-            public String toString() {
-                return name + " unavailable: " + why;
-            }
-        }, props));
     }
 
     @Deactivate
     void deactivate() {
-        for (ServiceRegistration<?> r : registrations) {
-            try {
-                r.unregister();
-            } catch (IllegalStateException alreadyGone) {
-                // the bundle is stopping and the framework unregistered it
-            }
-        }
-        opened.forEach(OpenClBackend::close);
+        registrations.close();
     }
 }
