@@ -25,6 +25,7 @@ import dev.sisma.engine.cpu.internal.Kernels;
 import dev.sisma.engine.cpu.internal.PackedWeights;
 import dev.sisma.engine.cpu.internal.Parallel;
 import dev.sisma.engine.cpu.internal.Scan;
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
 import dev.sisma.engine.spi.BufferPool;
@@ -156,6 +157,14 @@ public final class CpuBackend implements Backend, AutoCloseable {
         // zero copy for native (off-heap, mapped) memory; heap segments are copied so that the
         // kernels only ever see native segments
         return src.isNative() ? CpuBuffer.alias(src) : upload(src);
+    }
+
+    /** Kept as 16-bit floats: the GEMM widens them as it packs them (see {@link CpuBuffer#half}). */
+    @Override
+    public DeviceBuffer uploadHalf(MemorySegment src, DType format) {
+        if ((format != DType.BF16 && format != DType.F16) || src.byteSize() % 2 != 0)
+            throw new IllegalArgumentException("uploadHalf: " + src.byteSize() + " bytes of " + format + " are not whole F16/BF16 values");
+        return CpuBuffer.half(src, src.byteSize() / 2, format == DType.BF16);
     }
 
     private static void checkFloats(MemorySegment src) {

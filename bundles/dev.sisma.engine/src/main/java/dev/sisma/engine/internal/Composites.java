@@ -1,9 +1,11 @@
 package dev.sisma.engine.internal;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
 import dev.sisma.engine.spi.CompareOp;
@@ -25,6 +27,7 @@ public final class Composites {
     private Composites() {}
 
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long[] ONE = {1}, ZERO = {0};
     /** Host chunk for uploads, downloads and random numbers: bounds the heap a copy through the host needs. */
     private static final int CHUNK = 1 << 20;
@@ -94,6 +97,27 @@ public final class Composites {
             }
         }
         return dst;
+    }
+
+    /** 16-bit floats widened on the host into a float32 buffer (exact), in chunks. */
+    public static DeviceBuffer uploadHalf(Backend be, MemorySegment src, DType format) {
+        long n = halfCount(src, format);
+        boolean bf16 = format == DType.BF16;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment f = arena.allocate(n * 4, 4);
+            for (long i = 0; i < n; i++) {
+                short h = src.get(I16, 2 * i);
+                f.set(LE, 4 * i, bf16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h));
+            }
+            return be.upload(f);
+        }
+    }
+
+    /** The value count of a segment of 16-bit floats; fails for F32 and odd sizes. */
+    public static long halfCount(MemorySegment src, DType format) {
+        if (format != DType.BF16 && format != DType.F16) throw new IllegalArgumentException("uploadHalf: format must be F16 or BF16, got " + format);
+        if (src.byteSize() % 2 != 0) throw new IllegalArgumentException("segment of " + src.byteSize() + " bytes is not whole 16-bit values");
+        return src.byteSize() / 2;
     }
 
     public static void download(Backend be, DeviceBuffer src, MemorySegment dst) {

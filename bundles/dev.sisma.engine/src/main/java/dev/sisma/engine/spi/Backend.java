@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.osgi.annotation.versioning.ConsumerType;
 
 import dev.sisma.engine.internal.Composites;
+import dev.sisma.engine.io.DType;
 
 /**
  * A compute backend: the ONLY thing a compute backend implements. Registered as an OSGi service
@@ -82,6 +83,17 @@ public interface Backend {
      */
     default DeviceBuffer map(MemorySegment src) {
         return upload(src);
+    }
+
+    /**
+     * A buffer of the 16-bit floats in {@code src} ({@code format} F16 or BF16, little-endian, any
+     * alignment; copied) that reads as float32 everywhere, each value widened exactly: weights kept
+     * at half their size. The default widens them into a float32 buffer; the CPU backend keeps the
+     * 16-bit values and widens them where its GEMM packs the B operand, so a Linear's weight read
+     * only by the GEMM stays half size (any other use widens it to float32 for good).
+     */
+    default DeviceBuffer uploadHalf(MemorySegment src, DType format) {
+        return Composites.uploadHalf(this, src, format);
     }
 
     /** Copies {@code count} elements from {@code src[srcOffset..]} into {@code dst[dstOffset..]}. */

@@ -160,6 +160,11 @@ public final class HostFallback implements Backend {
     }
 
     @Override
+    public DeviceBuffer uploadHalf(MemorySegment src, dev.sisma.engine.io.DType format) {
+        return device.uploadHalf(src, format);
+    }
+
+    @Override
     public void download(DeviceBuffer src, long srcOffset, float[] dst, int dstOffset, int count) {
         device.download(src, srcOffset, dst, dstOffset, count);
     }

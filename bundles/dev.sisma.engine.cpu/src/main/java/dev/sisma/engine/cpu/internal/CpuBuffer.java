@@ -34,8 +34,16 @@ public final class CpuBuffer implements DeviceBuffer {
         }
     };
 
-    final MemorySegment seg;
-    private final Arena arena; // unpooled and owned: closed with the buffer; null otherwise
+    /** The float32 values; null while the buffer holds 16-bit floats ({@link #half}). */
+    volatile MemorySegment seg;
+    private Arena arena; // unpooled and owned: closed with the buffer; null otherwise
+    /**
+     * A weight given as 16-bit floats ({@code Backend.uploadHalf}): the values at half size, read
+     * only by the GEMM's packing, which widens them; the first other use widens the whole buffer
+     * to float32 for good ({@link #segment()}). Null for a float32 buffer.
+     */
+    private volatile MemorySegment half;
+    private final boolean bf16; // half holds BF16 (else F16)
     private final BufferPool<Block> pool; // pooled: the block goes back to it
     private final Block block;
     private final long size;
@@ -50,11 +58,51 @@ public final class CpuBuffer implements DeviceBuffer {
     PackedWeights.Entry packed;
 
     private CpuBuffer(MemorySegment seg, Arena arena, BufferPool<Block> pool, Block block, long size) {
+        this(seg, null, false, arena, pool, block, size);
+    }
+
+    private CpuBuffer(MemorySegment seg, MemorySegment half, boolean bf16, Arena arena, BufferPool<Block> pool, Block block, long size) {
         this.seg = seg;
+        this.half = half;
+        this.bf16 = bf16;
         this.arena = arena;
         this.pool = pool;
         this.block = block;
         this.size = size;
+    }
+
+    /** A buffer of {@code count} 16-bit floats copied from {@code src} (BF16 when {@code bf16}, else F16), kept at that size. */
+    public static CpuBuffer half(MemorySegment src, long count, boolean bf16) {
+        Arena a = Arena.ofShared();
+        MemorySegment h = a.allocate(Math.max(2, count * 2), 64);
+        MemorySegment.copy(src, 0, h, 0, count * 2);
+        return new CpuBuffer(null, h, bf16, a, null, null, count);
+    }
+
+    /** The 16-bit values while the buffer holds them (see {@link #half}), else null. */
+    MemorySegment halfValues() {
+        if (closed.get()) throw new IllegalStateException("CPU buffer used after close");
+        return half;
+    }
+
+    boolean bf16() {
+        return bf16;
+    }
+
+    /** Widens the 16-bit values into float32 storage of the buffer's own, for good, and frees them. */
+    private synchronized MemorySegment widen() {
+        MemorySegment s = seg;
+        if (s != null) return s;
+        Arena a = Arena.ofShared();
+        s = a.allocate(Math.max(4, size * 4), 64);
+        MemorySegment h = half;
+        for (long i = 0; i < size; i++) s.setAtIndex(Elementwise.F, i, Gemm.widen(h.getAtIndex(Gemm.I16, i), bf16));
+        Arena old = arena;
+        arena = a;
+        seg = s;
+        half = null;
+        old.close();
+        return s;
     }
 
     /** A zeroed buffer of its own arena (scratch inside a kernel). */
@@ -81,7 +129,8 @@ public final class CpuBuffer implements DeviceBuffer {
     /** The segment for a read that leaves the generation as it is (the GEMM's B operand, which it may cache packed). */
     MemorySegment peek() {
         if (closed.get()) throw new IllegalStateException("CPU buffer used after close");
-        return seg;
+        MemorySegment s = seg;
+        return s != null ? s : widen();
     }
 
     long generation() {
@@ -96,7 +145,9 @@ public final class CpuBuffer implements DeviceBuffer {
         if (!closed.compareAndSet(false, true)) return;
         PackedWeights.drop(this);
         if (pool != null) pool.give(block, BufferPool.sizeClass(size));
-        else if (arena != null) arena.close();
+        else synchronized (this) {
+            if (arena != null) arena.close();
+        }
     }
 
     public static MemorySegment of(DeviceBuffer b) {

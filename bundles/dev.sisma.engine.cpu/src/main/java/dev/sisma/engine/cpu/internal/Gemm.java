@@ -41,6 +41,7 @@ public final class Gemm {
     static final int KC = MR == 8 ? 256 : 1024, MC = MR * (MR == 8 ? 16 : 24);
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][]);
 
@@ -65,6 +66,12 @@ public final class Gemm {
     public static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
                             float alpha, MemorySegment a, long strideA, CpuBuffer b, long strideB,
                             float beta, MemorySegment c, MemorySegment bias, PackedWeights weights) {
+        MemorySegment half = b.halfValues();
+        if (half != null) { // 16-bit weights: widened by the per-call packing, never cached (that would double them)
+            for (int p = 0; p < batch; p++)
+                product(par, ta, tb, m, n, k, alpha, a, p * strideA, half, p * strideB, b.bf16() ? BF16 : F16, null, beta, c, (long) p * m * n, bias);
+            return;
+        }
         MemorySegment bs = b.peek();
         float[] packed = null;
         if (weights != null && (batch == 1 || strideB == 0) && k > 0 && alpha != 0f) {
@@ -81,24 +88,39 @@ public final class Gemm {
         int panels = (n + NR - 1) / NR;
         int tasks = par.tasks((long) panels * NR * k, 1 << 16);
         par.run(tasks, t -> {
-            for (int jp = panels * t / tasks; jp < panels * (t + 1) / tasks; jp++) packB(tb, n, k, 0, k, b, 0, jp, dst, jp * k * NR);
+            for (int jp = panels * t / tasks; jp < panels * (t + 1) / tasks; jp++) packB(tb, n, k, 0, k, b, 0, F32, jp, dst, jp * k * NR);
         });
     }
 
     private static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
                              float alpha, MemorySegment a, long strideA, MemorySegment b, long strideB,
                              float beta, MemorySegment c, MemorySegment bias, float[] packed) {
-        for (int p = 0; p < batch; p++) {
-            long ao = p * strideA, bo = p * strideB, co = (long) p * m * n;
-            if (k == 0 || alpha == 0f) { initC(par, m, n, beta, c, co, bias); continue; }
-            // a "slab" is as many KC-deep slices as keep the packed A under 4M floats: A is packed
-            // once (in parallel), then one fork/join pass computes the whole slab (two barriers)
-            int rows = (m + MR - 1) / MR * MR;
-            int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / rows) / KC * KC);
-            // the first slice's tile update also applies beta and the bias (no separate pass over C)
-            for (int pc = 0; pc < k; pc += slab)
-                multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, packed, c, co, pc == 0 ? beta : 1f, pc == 0 ? bias : null);
+        for (int p = 0; p < batch; p++)
+            product(par, ta, tb, m, n, k, alpha, a, p * strideA, b, p * strideB, F32, packed, beta, c, (long) p * m * n, bias);
+    }
+
+    /** B's element formats: float32, or 16-bit floats widened as they are packed. */
+    private static final int F32 = 0, BF16 = 1, F16 = 2;
+
+    /** One product of the batch: B at element {@code bo} of {@code b}, in {@code bFormat}; C at {@code co}. */
+    private static void product(Parallel par, boolean ta, boolean tb, int m, int n, int k, float alpha, MemorySegment a, long ao,
+                                MemorySegment b, long bo, int bFormat, float[] packed, float beta, MemorySegment c, long co, MemorySegment bias) {
+        if (k == 0 || alpha == 0f) {
+            initC(par, m, n, beta, c, co, bias);
+            return;
         }
+        // a "slab" is as many KC-deep slices as keep the packed A under 4M floats: A is packed
+        // once (in parallel), then one fork/join pass computes the whole slab (two barriers)
+        int rows = (m + MR - 1) / MR * MR;
+        int slab = Math.max(KC, (int) Math.min(k, (4L << 20) / rows) / KC * KC);
+        // the first slice's tile update also applies beta and the bias (no separate pass over C)
+        for (int pc = 0; pc < k; pc += slab)
+            multiply(par, ta, tb, m, n, k, pc, Math.min(slab, k - pc), alpha, a, ao, b, bo, bFormat, packed, c, co, pc == 0 ? beta : 1f, pc == 0 ? bias : null);
+    }
+
+    /** A 16-bit float (BF16: the top half of a binary32, exact; else IEEE F16) as float32. */
+    static float widen(short h, boolean bf16) {
+        return bf16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h);
     }
 
     /** C = beta C + bias (C not read when beta is 0). */
@@ -125,7 +147,7 @@ public final class Gemm {
 
     /** C += alpha op(A)[:, p0:p0+depth] op(B)[p0:p0+depth, :], in KC-deep slices. */
     private static void multiply(Parallel par, boolean ta, boolean tb, int m, int n, int k, int p0, int depth,
-                                 float alpha, MemorySegment a, long ao, MemorySegment b, long bo, float[] packed,
+                                 float alpha, MemorySegment a, long ao, MemorySegment b, long bo, int bFormat, float[] packed,
                                  MemorySegment c, long co, float beta, MemorySegment bias) {
         int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR, slices = (depth + KC - 1) / KC;
         // slice q (depth kq) of row panel ir at ap[q rowPanels MR KC + ir kq]
@@ -156,7 +178,7 @@ public final class Gemm {
                 // (packing all of B up front wrote it to a cold 16 MB buffer: 20% of the time
                 // at M = 256); or the weight's cached pack, read in the same order
                 int b0 = packed != null ? (jp * k + p0) * NR : 0;
-                if (packed == null) packB(tb, n, k, p0, depth, b, bo, jp, bp, 0);
+                if (packed == null) packB(tb, n, k, p0, depth, b, bo, bFormat, jp, bp, 0);
                 int jc = jp * NR, nr = Math.min(NR, n - jc);
                 for (int ib = i0; ib < i1; ib += MC) {
                     int ie = Math.min(i1, ib + MC);
@@ -175,8 +197,12 @@ public final class Gemm {
     }
 
     /** Panel jp of op(B) over the slab [p0, p0 + depth): bp[base + p NR + jj] = op(B)[p0 + p, jp NR + jj], zero beyond n. */
-    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int jp, float[] bp, int base) {
+    private static void packB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int bFormat, int jp, float[] bp, int base) {
         int j0 = jp * NR, nr = Math.min(NR, n - j0);
+        if (bFormat != F32) {
+            packHalfB(tb, n, k, p0, depth, b, bo, bFormat == BF16, j0, nr, bp, base);
+            return;
+        }
         if (!tb) { // B [k, n] row-major: NR contiguous values per p
             for (int p = 0; p < depth; p++) {
                 int d = base + p * NR;
@@ -207,6 +233,33 @@ public final class Gemm {
                 } else {
                     for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = 0f;
                 }
+            }
+        }
+    }
+
+    private static final ThreadLocal<short[]> HALF_ROW = ThreadLocal.withInitial(() -> new short[1024]);
+
+    /** {@link #packB} from 16-bit floats: the same layout, each value widened exactly. */
+    private static void packHalfB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, boolean bf16, int j0, int nr,
+                                  float[] bp, int base) {
+        if (!tb) { // B [k, n]: nr contiguous values per p
+            for (int p = 0; p < depth; p++) {
+                int d = base + p * NR;
+                long at = (bo + (long) (p0 + p) * n + j0) * 2;
+                for (int jj = 0; jj < nr; jj++) bp[d + jj] = widen(b.get(I16, at + jj * 2L), bf16);
+                for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
+            }
+            return;
+        }
+        // B stored [n, k] (a Linear's weight): each row's slab depth in one bulk copy, then widened into its column
+        short[] row = HALF_ROW.get();
+        if (row.length < depth) HALF_ROW.set(row = new short[depth]);
+        for (int jj = 0; jj < NR; jj++) {
+            if (jj < nr) {
+                MemorySegment.copy(b, I16, (bo + (long) (j0 + jj) * k + p0) * 2, row, 0, depth);
+                for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = widen(row[p], bf16);
+            } else {
+                for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = 0f;
             }
         }
     }
