@@ -20,6 +20,7 @@ import jdk.incubator.vector.FloatVector;
 
 import dev.sisma.engine.cpu.internal.CpuBuffer;
 import dev.sisma.engine.cpu.internal.Elementwise;
+import dev.sisma.engine.cpu.internal.Fused;
 import dev.sisma.engine.cpu.internal.Gemm;
 import dev.sisma.engine.cpu.internal.Kernels;
 import dev.sisma.engine.cpu.internal.PackedWeights;
@@ -249,6 +250,26 @@ public final class CpuBackend implements Backend, AutoCloseable {
     public void layerNorm(DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y, DeviceBuffer mean, DeviceBuffer rstd,
                           int rows, int cols, float eps) {
         Kernels.layerNorm(par, of(x), of(gamma), of(beta), of(y), of(mean), of(rstd), rows, cols, eps);
+    }
+
+    @Override
+    public void modulate(DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y, int batch, int tokens, int cols) {
+        Fused.modulate(par, of(x), of(shift), of(scale), of(y), batch, tokens, cols);
+    }
+
+    @Override
+    public void layerNormModulate(DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y, int batch, int tokens, int cols, float eps) {
+        Fused.layerNormModulate(par, of(x), of(shift), of(scale), of(y), batch, tokens, cols, eps);
+    }
+
+    @Override
+    public void gatedResidual(DeviceBuffer x, DeviceBuffer gate, DeviceBuffer y, DeviceBuffer out, int batch, int tokens, int cols) {
+        Fused.gatedResidual(par, of(x), of(gate), of(y), of(out), batch, tokens, cols);
+    }
+
+    @Override
+    public void siluGate(DeviceBuffer x, DeviceBuffer z, long zOffset, long zStride, DeviceBuffer out, int rows, int cols) {
+        Fused.siluGate(par, of(x), of(z), zOffset, zStride, of(out), rows, cols);
     }
 
     @Override
