@@ -303,6 +303,55 @@ public final class Composites {
         }
     }
 
+    // ================================================================ fused AdaLN and Mamba gates
+
+    /** Strides of [batch, tokens, cols] contiguous, and of a [batch, cols] vector broadcast over the tokens. */
+    private static long[] full(int tokens, int cols) {
+        return new long[] {(long) tokens * cols, cols, 1};
+    }
+
+    private static long[] perSample(int cols) {
+        return new long[] {cols, 0, 1};
+    }
+
+    public static void modulate(Backend be, DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y,
+                                int batch, int tokens, int cols) {
+        int[] shape = {batch, tokens, cols};
+        try (DeviceBuffer s1 = be.allocate((long) batch * cols)) {
+            be.affine(scale, s1, (long) batch * cols, 1f, 1f);                       // 1 + scale
+            be.binary(BinaryOp.MUL, x, full(tokens, cols), s1, perSample(cols), y, shape);
+            be.binary(BinaryOp.ADD, y, full(tokens, cols), shift, perSample(cols), y, shape);
+        }
+    }
+
+    public static void layerNormModulate(Backend be, DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y,
+                                         int batch, int tokens, int cols, float eps) {
+        int rows = batch * tokens;
+        try (DeviceBuffer mean = be.allocate(rows); DeviceBuffer rstd = be.allocate(rows)) {
+            be.layerNorm(x, null, null, y, mean, rstd, rows, cols, eps);
+        }
+        be.modulate(y, shift, scale, y, batch, tokens, cols);
+    }
+
+    public static void gatedResidual(Backend be, DeviceBuffer x, DeviceBuffer gate, DeviceBuffer y, DeviceBuffer out,
+                                     int batch, int tokens, int cols) {
+        int[] shape = {batch, tokens, cols};
+        try (DeviceBuffer t = be.allocate((long) batch * tokens * cols)) {
+            be.binary(BinaryOp.MUL, gate, perSample(cols), y, full(tokens, cols), t, shape);
+            be.binary(BinaryOp.ADD, x, full(tokens, cols), t, full(tokens, cols), out, shape);
+        }
+    }
+
+    public static void siluGate(Backend be, DeviceBuffer x, DeviceBuffer z, long zOffset, long zStride, DeviceBuffer out,
+                                int rows, int cols) {
+        long n = (long) rows * cols;
+        try (DeviceBuffer g = be.allocate(n)) {
+            be.copy(z, zOffset, new long[] {zStride, 1}, g, 0, new long[] {cols, 1}, new int[] {rows, cols});
+            be.unary(UnaryOp.SILU, g, g, n);
+            flat(be, BinaryOp.MUL, x, g, out, n);
+        }
+    }
+
     public static void layerNorm(Backend be, DeviceBuffer x, DeviceBuffer gamma, DeviceBuffer beta, DeviceBuffer y,
                                  DeviceBuffer mean, DeviceBuffer rstd, int rows, int cols, float eps) {
         normaliseRows(be, x, y, mean, rstd, rows, cols, eps);
