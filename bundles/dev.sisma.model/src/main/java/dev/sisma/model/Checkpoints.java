@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import dev.sisma.api.cli.InputException;
 import dev.sisma.engine.Shape;
 import dev.sisma.engine.TensorData;
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.io.SafeTensorsException;
 import dev.sisma.engine.io.SafeTensorsFile;
 import dev.sisma.engine.io.SafeTensorsWriter;
@@ -30,6 +31,28 @@ public final class Checkpoints {
 
     /** First name segments of sections other than the model's that a checkpoint may carry. */
     public static final Set<String> OTHER_SECTIONS = Set.of("ema", "optim", "optimizer", "trainer", "rng", "state");
+
+    /**
+     * The system property naming the format a loaded model keeps its Linear weights in:
+     * {@code f32} (the default), {@code bf16} or {@code f16} ({@link dev.sisma.engine.nn.Module#halfLinearWeights}:
+     * half the weights' memory on the CPU backend, which widens them as its GEMM packs them).
+     * Set it for a run with {@code SISMA_JAVA_OPTS=-Dsisma.weights=bf16 ./sisma generate ...}.
+     */
+    public static final String WEIGHTS_PROPERTY = "sisma.weights";
+
+    /**
+     * Keeps the model's Linear weights in the format {@link #WEIGHTS_PROPERTY} names (nothing for
+     * f32); an unknown name is an {@link InputException}. {@link #loadModel} applies it.
+     */
+    public static void applyWeightFormat(Sisma model) {
+        String f = System.getProperty(WEIGHTS_PROPERTY, "f32").trim().toLowerCase(java.util.Locale.ROOT);
+        switch (f) {
+            case "f32", "" -> { }
+            case "bf16" -> model.halfLinearWeights(DType.BF16);
+            case "f16" -> model.halfLinearWeights(DType.F16);
+            default -> throw new InputException("-D" + WEIGHTS_PROPERTY + "=" + f + ": unknown weight format (f32, bf16 or f16)");
+        }
+    }
 
     private Checkpoints() {
     }
@@ -108,6 +131,7 @@ public final class Checkpoints {
             Sisma model = new Sisma(cfg, backend);
             try {
                 load(model, f, prefix);
+                applyWeightFormat(model);
             } catch (RuntimeException e) {
                 model.close();
                 throw e;

@@ -102,13 +102,9 @@ public final class Composites {
     /** 16-bit floats widened on the host into a float32 buffer (exact), in chunks. */
     public static DeviceBuffer uploadHalf(Backend be, MemorySegment src, DType format) {
         long n = halfCount(src, format);
-        boolean bf16 = format == DType.BF16;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment f = arena.allocate(n * 4, 4);
-            for (long i = 0; i < n; i++) {
-                short h = src.get(I16, 2 * i);
-                f.set(LE, 4 * i, bf16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h));
-            }
+            for (long i = 0; i < n; i++) f.set(LE, 4 * i, format.fromHalf(src.get(I16, 2 * i)));
             return be.upload(f);
         }
     }

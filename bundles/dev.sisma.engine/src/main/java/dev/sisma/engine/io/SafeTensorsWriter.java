@@ -300,11 +300,7 @@ public final class SafeTensorsWriter {
 
     /** float32 to bfloat16, rounding to nearest even as PyTorch does; NaN stays a (quiet) NaN. */
     static short toBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+        return DType.BF16.toHalf(f);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

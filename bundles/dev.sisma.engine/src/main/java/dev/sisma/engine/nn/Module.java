@@ -1,5 +1,9 @@
 package dev.sisma.engine.nn;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -10,6 +14,7 @@ import java.util.TreeSet;
 
 import dev.sisma.engine.Tensor;
 import dev.sisma.engine.TensorData;
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.DeviceBuffer;
 
@@ -20,6 +25,7 @@ import dev.sisma.engine.spi.DeviceBuffer;
  * frees them all.
  */
 public abstract class Module implements AutoCloseable {
+    private static final ValueLayout.OfShort HALF_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
 
@@ -102,6 +108,30 @@ public abstract class Module implements AutoCloseable {
             DeviceBuffer buf = zeroCopy ? be.map(d.data()) : be.upload(d.data());
             e.getValue().set(Tensor.wrap(be, buf, d.shape()));
         }
+    }
+
+    /**
+     * Keeps the weight of every {@link Linear} in this module and its descendants as 16-bit floats
+     * ({@code format} F16 or BF16, each value rounded to nearest even) through
+     * {@link Backend#uploadHalf}: half the memory on a backend that stores them so (the CPU
+     * backend widens them as its GEMM packs them), the rounded values everywhere else. Meant for
+     * inference: the GEMM reads such a weight at no extra cost, anything else widens it to float32
+     * (see {@code uploadHalf}). Returns how many weights it converted.
+     */
+    public final int halfLinearWeights(DType format) {
+        int n = 0;
+        if (this instanceof Linear l) {
+            Tensor w = l.weight.value();
+            float[] v = w.toArray();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment h = arena.allocate(2L * v.length, 2);
+                for (int i = 0; i < v.length; i++) h.setAtIndex(HALF_LE, i, format.toHalf(v[i]));
+                l.weight.set(Tensor.wrap(w.backend(), w.backend().uploadHalf(h, format), w.shape()));
+            }
+            n++;
+        }
+        for (Module c : children.values()) n += c.halfLinearWeights(format);
+        return n;
     }
 
     /** Every parameter's values copied to the host (heap arrays), by dotted name, in registration order. */
