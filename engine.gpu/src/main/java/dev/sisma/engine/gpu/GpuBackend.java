@@ -364,25 +364,23 @@ public abstract class GpuBackend<M> implements Backend, AutoCloseable {
 
     @Override
     public void binary(BinaryOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
-        GpuBuffer<M> ca = cl(a), cb = cl(b);
-        long count = 1;
-        for (int s : shape) count *= s;
-        GpuBuffer<M> co = need(out, count, "binary out");
-        checkReach(ca, 0, aStrides, shape, "binary a");
-        checkReach(cb, 0, bStrides, shape, "binary b");
-        int c = code(op);
-        strided(shape, aStrides, bStrides, null, 0, 0, 0, (st, n) -> launch1("sk_binary", n, c, ca, cb, co, st));
+        broadcast(code(op), "binary", a, aStrides, b, bStrides, out, shape);
     }
 
     @Override
     public void compare(CompareOp op, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out, int[] shape) {
+        broadcast(code(op), "compare", a, aStrides, b, bStrides, out, shape); // the comparisons share sk_binary
+    }
+
+    /** out (contiguous) = a op b over strided views: sk_binary with op code {@code c}. */
+    private void broadcast(int c, String what, DeviceBuffer a, long[] aStrides, DeviceBuffer b, long[] bStrides, DeviceBuffer out,
+                           int[] shape) {
         GpuBuffer<M> ca = cl(a), cb = cl(b);
         long count = 1;
         for (int s : shape) count *= s;
-        GpuBuffer<M> co = need(out, count, "compare out");
-        checkReach(ca, 0, aStrides, shape, "compare a");
-        checkReach(cb, 0, bStrides, shape, "compare b");
-        int c = code(op);
+        GpuBuffer<M> co = need(out, count, what + " out");
+        checkReach(ca, 0, aStrides, shape, what + " a");
+        checkReach(cb, 0, bStrides, shape, what + " b");
         strided(shape, aStrides, bStrides, null, 0, 0, 0, (st, n) -> launch1("sk_binary", n, c, ca, cb, co, st));
     }
 

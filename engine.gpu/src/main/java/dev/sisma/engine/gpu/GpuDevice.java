@@ -16,9 +16,6 @@ import dev.sisma.engine.spi.BufferPool;
  * @param <M> the device's handle of an allocation (cl_mem, CUdeviceptr)
  */
 public interface GpuDevice<M> extends AutoCloseable {
-    /** The device's name, for messages. */
-    String deviceName();
-
     /** Local size of the row kernels: SK_WG of the compiled program, a power of two. */
     int rowGroup();
 

@@ -91,6 +91,8 @@ final class CuRuntime implements GpuDevice<CUdeviceptr> {
     private final Map<String, CUfunction> functions = new HashMap<>();
     final BufferPool<CUdeviceptr> pool;
     private volatile String lost;
+    /** Device memory in use (all processes, cuMemGetInfo) after the fullest allocation since {@link #resetPeak}. */
+    private long peakUsed;
 
     private CuRuntime(DeviceInfo info, CUdevice device, KernelBinary.Image image) throws Unavailable {
         this.info = info;
@@ -231,11 +233,6 @@ final class CuRuntime implements GpuDevice<CUdeviceptr> {
     // ------------------------------------------------------------------ GpuDevice
 
     @Override
-    public String deviceName() {
-        return info.name;
-    }
-
-    @Override
     public int rowGroup() {
         return wg;
     }
@@ -253,7 +250,25 @@ final class CuRuntime implements GpuDevice<CUdeviceptr> {
         int r = cuMemAlloc(p, Math.max(bytes, 4));
         if (r == CUDA_ERROR_OUT_OF_MEMORY && pool.trim(0) > 0) r = cuMemAlloc(p, Math.max(bytes, 4));
         check(r, "allocating " + bytes + " bytes");
+        peakUsed = Math.max(peakUsed, usedBytes()); // usage only grows at allocations: this is the high-water mark
         return p;
+    }
+
+    /** Device memory in use now, by every process and context (total - free). */
+    synchronized long usedBytes() {
+        enter();
+        long[] free = new long[1], total = new long[1];
+        check(cuMemGetInfo(free, total), "reading the memory in use");
+        return total[0] - free[0];
+    }
+
+    /** The high-water mark of {@link #usedBytes} since the last reset (for benchmarks). */
+    synchronized long peakUsedBytes() {
+        return Math.max(peakUsed, usedBytes());
+    }
+
+    synchronized void resetPeak() {
+        peakUsed = usedBytes();
     }
 
     @Override

@@ -4,21 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.atLeastOnce;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
-import java.util.Dictionary;
-
 import org.junit.jupiter.api.Test;
-import org.mockito.ArgumentCaptor;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceRegistration;
 
 import dev.sisma.engine.Backends;
+import dev.sisma.engine.gpu.MockContext;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.UnavailableBackend;
 
@@ -37,42 +32,32 @@ class CudaComponentTest {
         return c;
     }
 
-    private record Registered(Class<?> type, Object service, Dictionary<?, ?> props) {}
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Registered first(BundleContext ctx) {
-        ArgumentCaptor<Class> type = ArgumentCaptor.forClass(Class.class);
-        ArgumentCaptor<Object> service = ArgumentCaptor.forClass(Object.class);
-        ArgumentCaptor<Dictionary> props = ArgumentCaptor.forClass(Dictionary.class);
-        verify(ctx, atLeastOnce()).registerService((Class) type.capture(), (Object) service.capture(), (Dictionary) props.capture());
-        return new Registered(type.getAllValues().get(0), service.getAllValues().get(0), props.getAllValues().get(0));
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static BundleContext context(ServiceRegistration reg) {
-        BundleContext ctx = mock(BundleContext.class);
-        when(ctx.registerService((Class) any(Class.class), (Object) any(), (Dictionary) any(Dictionary.class))).thenReturn(reg);
-        return ctx;
+    /** The reason registered when the component cannot offer the backend with this configuration. */
+    private static String reason(int device, String precision) {
+        MockContext ctx = new MockContext();
+        new CudaComponent(ctx.context, config(device, precision)).deactivate();
+        MockContext.Registered r = ctx.first();
+        assertEquals(UnavailableBackend.class, r.type());
+        assertEquals("cuda", r.props().get(Backend.NAME_PROPERTY));
+        String why = ((UnavailableBackend) r.service()).reason();
+        assertFalse(why.contains("\n"), why);
+        return why;
     }
 
     @Test
-    @SuppressWarnings("rawtypes")
     void registersTheBackendOrSaysWhyNot() {
-        ServiceRegistration reg = mock(ServiceRegistration.class);
-        BundleContext ctx = context(reg);
-        CudaComponent c = new CudaComponent(ctx, config(0, "fp32"));
+        MockContext ctx = new MockContext();
+        CudaComponent c = new CudaComponent(ctx.context, config(0, "fp32"));
         try {
-            Registered r = first(ctx);
+            MockContext.Registered r = ctx.first();
             assertEquals("cuda", r.props().get(Backend.NAME_PROPERTY));
             if (!CuRuntime.driverLoads()) {
                 assertEquals(UnavailableBackend.class, r.type());
-                String reason = ((UnavailableBackend) r.service()).reason();
-                assertEquals("no CUDA driver (libcuda.so.1 not found): install the NVIDIA driver", reason);
-                assertFalse(reason.contains("\n"), reason);
+                assertEquals("no CUDA driver (libcuda.so.1 not found): install the NVIDIA driver", ((UnavailableBackend) r.service()).reason());
             } else if (r.type() == UnavailableBackend.class) {
                 // a driver but no GPU is the only acceptable reason on a machine with the driver
-                String reason = ((UnavailableBackend) r.service()).reason();
-                assertTrue(reason.startsWith("no CUDA device"), reason);
+                String why = ((UnavailableBackend) r.service()).reason();
+                assertTrue(why.startsWith("no CUDA device"), why);
             } else {
                 CudaBackend b = (CudaBackend) r.service();
                 assertEquals("cuda", b.name());
@@ -83,29 +68,19 @@ class CudaComponentTest {
         } finally {
             c.deactivate();
         }
-        verify(reg, atLeastOnce()).unregister();
+        verify(ctx.registration, atLeastOnce()).unregister();
     }
 
     @Test
     void anUnknownPrecisionIsAOneLineReasonNamingTheProperty() {
-        ServiceRegistration<?> reg = mock(ServiceRegistration.class);
-        BundleContext ctx = context(reg);
-        new CudaComponent(ctx, config(0, "fp16")).deactivate();
-        Registered r = first(ctx);
-        assertEquals(UnavailableBackend.class, r.type());
-        String reason = ((UnavailableBackend) r.service()).reason();
-        assertTrue(reason.contains("unknown GEMM precision 'fp16'") && reason.contains("property precision"), reason);
+        String why = reason(0, "fp16");
+        assertTrue(why.contains("unknown GEMM precision 'fp16'") && why.contains("property precision"), why);
     }
 
     @Test
     void aBadDeviceIndexNamesTheDeviceProperty() {
-        ServiceRegistration<?> reg = mock(ServiceRegistration.class);
-        BundleContext ctx = context(reg);
-        new CudaComponent(ctx, config(99, "tf32")).deactivate();
-        Registered r = first(ctx);
-        assertEquals(UnavailableBackend.class, r.type());
-        String reason = ((UnavailableBackend) r.service()).reason();
-        assertTrue(CuRuntime.driverLoads() ? reason.contains("configured CUDA device 99 does not exist") || reason.startsWith("no CUDA device")
-                : reason.startsWith("no CUDA driver"), reason);
+        String why = reason(99, "tf32");
+        assertTrue(CuRuntime.driverLoads() ? why.contains("configured CUDA device 99 does not exist") || why.startsWith("no CUDA device")
+                : why.startsWith("no CUDA driver"), why);
     }
 }

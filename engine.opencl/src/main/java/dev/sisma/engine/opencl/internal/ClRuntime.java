@@ -118,11 +118,6 @@ final class ClRuntime implements GpuDevice<cl_mem> {
     }
 
     @Override
-    public String deviceName() {
-        return info.name;
-    }
-
-    @Override
     public int rowGroup() {
         return wg;
     }

@@ -12,12 +12,10 @@ import static org.mockito.Mockito.when;
 import java.util.Dictionary;
 
 import org.junit.jupiter.api.Test;
-import org.mockito.ArgumentCaptor;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceRegistration;
 
 import dev.sisma.engine.Backends;
+import dev.sisma.engine.gpu.MockContext;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.UnavailableBackend;
 import dev.sisma.engine.testkit.RuntimeRequirement;
@@ -32,32 +30,11 @@ class OpenClComponentTest {
         return c;
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static BundleContext context(ServiceRegistration reg) {
-        BundleContext ctx = mock(BundleContext.class);
-        when(ctx.registerService((Class) any(Class.class), (Object) any(), (Dictionary) any(Dictionary.class))).thenReturn(reg);
-        return ctx;
-    }
-
-    /** The first registration the component made (the default device; one per further device follows): type, service, properties. */
-    private record Registered(Class<?> type, Object service, Dictionary<?, ?> props) {}
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static Registered registered(BundleContext ctx) {
-        ArgumentCaptor<Class> type = ArgumentCaptor.forClass(Class.class);
-        ArgumentCaptor<Object> service = ArgumentCaptor.forClass(Object.class);
-        ArgumentCaptor<Dictionary> props = ArgumentCaptor.forClass(Dictionary.class);
-        verify(ctx, atLeastOnce()).registerService((Class) type.capture(), (Object) service.capture(), (Dictionary) props.capture());
-        return new Registered(type.getAllValues().get(0), service.getAllValues().get(0), props.getAllValues().get(0));
-    }
-
     @Test
-    @SuppressWarnings({"unchecked", "rawtypes"})
     void aBadPlatformIndexRegistersUnavailableBackendWithTheReason() {
-        ServiceRegistration reg = mock(ServiceRegistration.class);
-        BundleContext ctx = context(reg);
-        OpenClComponent c = new OpenClComponent(ctx, config(7, -1));
-        Registered r = registered(ctx);
+        MockContext ctx = new MockContext();
+        OpenClComponent c = new OpenClComponent(ctx.context, config(7, -1));
+        MockContext.Registered r = ctx.first();
         assertEquals(UnavailableBackend.class, r.type());
         UnavailableBackend u = (UnavailableBackend) r.service();
         assertEquals("opencl", u.name());
@@ -66,15 +43,14 @@ class OpenClComponentTest {
         assertTrue(u.reason().contains("configured OpenCL platform 7 does not exist") || u.reason().contains("no OpenCL"), u.reason());
         assertTrue(!u.reason().contains("\n"), "one line: " + u.reason());
         c.deactivate();
-        verify(reg).unregister();
+        verify(ctx.registration).unregister();
     }
 
     @Test
-    @SuppressWarnings({"unchecked", "rawtypes"})
     void aBadDeviceIndexNamesTheDeviceProperty() {
-        BundleContext ctx = context(mock(ServiceRegistration.class));
-        new OpenClComponent(ctx, config(0, 99)).deactivate();
-        Registered r = registered(ctx);
+        MockContext ctx = new MockContext();
+        new OpenClComponent(ctx.context, config(0, 99)).deactivate();
+        MockContext.Registered r = ctx.first();
         assertEquals(UnavailableBackend.class, r.type());
         String reason = ((UnavailableBackend) r.service()).reason();
         assertTrue(reason.contains("device 99 does not exist") || reason.contains("no OpenCL"), reason);
@@ -83,10 +59,9 @@ class OpenClComponentTest {
     @Test
     @SuppressWarnings({"unchecked", "rawtypes"})
     void aUsableDeviceRegistersTheBackendRankedByDeviceType() {
-        ServiceRegistration reg = mock(ServiceRegistration.class);
-        BundleContext ctx = context(reg);
-        OpenClComponent c = new OpenClComponent(ctx, config(-1, -1));
-        Registered r = registered(ctx);
+        MockContext ctx = new MockContext();
+        OpenClComponent c = new OpenClComponent(ctx.context, config(-1, -1));
+        MockContext.Registered r = ctx.first();
         try {
             RuntimeRequirement.require(r.type() == Backend.class, "an OpenCL device: " + r.service());
             OpenClBackend b = (OpenClBackend) r.service();
@@ -97,10 +72,10 @@ class OpenClComponentTest {
             assertTrue(b.qualifiedName().matches("opencl:\\d+:\\d+"), b.qualifiedName());
             assertArrayEquals(new String[] {b.qualifiedName()}, (String[]) r.props().get(Backends.ALIASES_PROPERTY));
             int devices = ClRuntime.deviceIndices().size();
-            verify(ctx, org.mockito.Mockito.times(devices)).registerService((Class) any(Class.class), (Object) any(), (Dictionary) any(Dictionary.class));
+            verify(ctx.context, org.mockito.Mockito.times(devices)).registerService((Class) any(Class.class), (Object) any(), (Dictionary) any(Dictionary.class));
         } finally {
             c.deactivate();
         }
-        verify(reg, atLeastOnce()).unregister();
+        verify(ctx.registration, atLeastOnce()).unregister();
     }
 }
