@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.sisma.engine.cpu.internal.CpuBuffer;
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.spi.DeviceBuffer;
 
 /**
@@ -58,8 +59,7 @@ public final class GemmPeerBench {
             new Shape("in_proj (256, batch 2)", 512, 4096, 1024),
             new Shape("mlp.2 (256, batch 2)", 512, 1024, 4096),
             new Shape("in_proj (4096 tokens)", 4096, 4096, 1024),
-            new Shape("out_proj (4096)", 4096, 1024, 2048),
-            new Shape("in_proj (4096, batch 2)", 8192, 4096, 1024));
+            new Shape("out_proj (4096)", 4096, 1024, 2048));
 
     public static void main(String[] args) throws Throwable {
         if (System.getenv("OPENBLAS_CORETYPE") != null || System.getenv("OPENBLAS_L2_SIZE") != null) {
@@ -72,16 +72,16 @@ public final class GemmPeerBench {
             switch (args[i]) {
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
-                case "--shapes" -> shapes = args[++i].equals("quick") ? SHAPES.subList(0, 7) : SHAPES;
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--threads 1,2 --seconds S --shapes all|quick)");
+                case "--shapes" -> shapes = shapes(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--threads 1,2 --seconds S --shapes all|quick|MxNxK,...)");
             }
         }
         try (Arena arena = Arena.ofShared()) {
             OpenBlas blas = OpenBlas.load(arena);
             System.out.printf(Locale.ROOT, "OpenBLAS %s, kernel %s; OPENBLAS_CORETYPE unset; java %s; %d CPUs%n%n",
                     blas.config(), blas.coreName(), System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
-            System.out.println("| GEMM M x N x K | layer | threads | sisma GFLOPS | sisma cold GFLOPS | OpenBLAS GFLOPS | sisma / OpenBLAS |");
-            System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+            System.out.println("| GEMM M x N x K | layer | threads | sisma GFLOPS | sisma cold | sisma BF16 weights | OpenBLAS GFLOPS | sisma / OpenBLAS |");
+            System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
             StringBuilder json = new StringBuilder("{\"openblas\": \"" + blas.config() + "\", \"kernel\": \"" + blas.coreName() + "\", \"results\": [");
             double sismaTotal = 0, blasTotal = 0, flopTotal = 0;
             for (int t : threads) {
@@ -89,12 +89,12 @@ public final class GemmPeerBench {
                 try (CpuBackend be = new CpuBackend(t)) {
                     for (Shape s : shapes) {
                         double[] r = measure(be, blas, s, seconds);
-                        double sg = s.gflop() / r[0], cg = s.gflop() / r[1], bg = s.gflop() / r[2];
-                        System.out.printf(Locale.ROOT, "| %d x %d x %d | %s | %d | %.1f | %.1f | %.1f | %.2f |%n",
-                                s.m, s.n, s.k, s.what, t, sg, cg, bg, sg / bg);
+                        double sg = s.gflop() / r[0], cg = s.gflop() / r[1], bg = s.gflop() / r[2], hg = s.gflop() / r[3];
+                        System.out.printf(Locale.ROOT, "| %d x %d x %d | %s | %d | %.1f | %.1f | %.1f | %.1f | %.2f |%n",
+                                s.m, s.n, s.k, s.what, t, sg, cg, hg, bg, sg / bg);
                         json.append(String.format(Locale.ROOT, "%s{\"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"sisma_gflops\": %.2f, "
-                                        + "\"sisma_cold_gflops\": %.2f, \"openblas_gflops\": %.2f, \"ratio\": %.3f}",
-                                json.charAt(json.length() - 1) == '[' ? "" : ", ", s.m, s.n, s.k, t, sg, cg, bg, sg / bg));
+                                        + "\"sisma_cold_gflops\": %.2f, \"sisma_bf16_gflops\": %.2f, \"openblas_gflops\": %.2f, \"ratio\": %.3f}",
+                                json.charAt(json.length() - 1) == '[' ? "" : ", ", s.m, s.n, s.k, t, sg, cg, hg, bg, sg / bg));
                         if (t == threads[threads.length - 1]) {
                             sismaTotal += r[0];
                             blasTotal += r[2];
@@ -109,13 +109,33 @@ public final class GemmPeerBench {
         }
     }
 
-    /** Seconds per call: {sisma with its weight packed, sisma's first call after a weight change, OpenBLAS}, best of three rounds. */
+    /** all, quick (the 256-token shapes and adaLN) or a list of MxNxK. */
+    private static List<Shape> shapes(String spec) {
+        if (spec.equals("all")) return SHAPES;
+        if (spec.equals("quick")) return SHAPES.subList(0, 7);
+        List<Shape> out = new ArrayList<>();
+        for (String s : spec.split(",")) {
+            String[] d = s.split("x");
+            if (d.length != 3) throw new IllegalArgumentException("shape " + s + " is not MxNxK");
+            out.add(new Shape("given", Integer.parseInt(d[0]), Integer.parseInt(d[1]), Integer.parseInt(d[2])));
+        }
+        return out;
+    }
+
+    /**
+     * Seconds per call: {sisma with its weight packed, sisma's first call after a weight change,
+     * OpenBLAS, sisma with the weight in BF16 (widened by the per-call packing)}, best of three rounds.
+     */
     private static double[] measure(CpuBackend be, OpenBlas blas, Shape s, double seconds) throws Throwable {
         try (DeviceBuffer a = be.allocate((long) s.m * s.k); DeviceBuffer w = be.allocate((long) s.n * s.k);
              DeviceBuffer c = be.allocate((long) s.m * s.n)) {
             be.randomUniform(a, a.size(), 1, 0);
             be.randomUniform(w, w.size(), 2, 0);
             MemorySegment as = CpuBuffer.of(a), ws = CpuBuffer.of(w), cs = CpuBuffer.of(c);
+            MemorySegment halves = Arena.ofAuto().allocate(2L * s.n * s.k);
+            for (long i = 0; i < (long) s.n * s.k; i++) halves.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, DType.BF16.toHalf(ws.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i)));
+            DeviceBuffer w16 = be.uploadHalf(halves, DType.BF16);
+            Runnable half = () -> be.gemm(false, true, 1, s.m, s.n, s.k, 1f, a, 0, w16, 0, 0f, c, null);
             Runnable sisma = () -> be.gemm(false, true, 1, s.m, s.n, s.k, 1f, a, 0, w, 0, 0f, c, null);
             Runnable peer = () -> blas.sgemmLinear(s.m, s.n, s.k, as, ws, cs);
             // a weight write (what a training step does) before each call: the pack is redone
@@ -123,14 +143,17 @@ public final class GemmPeerBench {
                 be.fill(w, 0, 1, 0.5f);
                 sisma.run();
             };
-            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
             median(sisma, seconds / 2);
             median(peer, seconds / 2);
+            median(half, seconds / 3);
             for (int round = 0; round < 3; round++) {
                 best[0] = Math.min(best[0], median(sisma, seconds));
                 best[1] = Math.min(best[1], median(cold, seconds / 3));
                 best[2] = Math.min(best[2], median(peer, seconds));
+                best[3] = Math.min(best[3], median(half, seconds / 3));
             }
+            w16.close();
             return best;
         }
     }

@@ -5,6 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,7 +42,8 @@ public final class Gemm {
      * C update), measured +5% over KC = 256 on a Zen 3 core (256: 66 / 61 / 62 GFLOPS, 1024:
      * 70 / 64 / 65 at the three benchmark shapes). AVX-512 (8 x 3) keeps the 256 it was tuned with.
      */
-    static final int KC = MR == 8 ? 256 : 1024, MC = MR * (MR == 8 ? 16 : 24);
+    static final int KC = Integer.getInteger("sisma.cpu.gemmKc", MR == 8 ? 256 : 1024),
+            MC = MR * Integer.getInteger("sisma.cpu.gemmMcPanels", MR == 8 ? 16 : 24);
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -67,6 +72,12 @@ public final class Gemm {
                             float alpha, MemorySegment a, long strideA, CpuBuffer b, long strideB,
                             float beta, MemorySegment c, MemorySegment bias, PackedWeights weights) {
         MemorySegment half = b.halfValues();
+        if (tb && !ta && m <= SMALL_M && k > 0 && alpha != 0f) { // x W^T for a few rows: dot products over W's rows, no packing
+            MemorySegment w = half != null ? half : b.peek();
+            int format = half == null ? F32 : b.bf16() ? BF16 : F16;
+            for (int p = 0; p < batch; p++) fewRows(par, m, n, k, alpha, a, p * strideA, w, p * strideB, format, beta, c, (long) p * m * n, bias);
+            return;
+        }
         if (half != null) { // 16-bit weights: widened by the per-call packing, never cached (that would double them)
             for (int p = 0; p < batch; p++)
                 product(par, ta, tb, m, n, k, alpha, a, p * strideA, half, p * strideB, b.bf16() ? BF16 : F16, null, beta, c, (long) p * m * n, bias);
@@ -81,6 +92,59 @@ public final class Gemm {
                 packed = weights.lookup(b, tb, n, k, 0, (int) floats, dst -> packAll(par, tb, n, k, bs, dst));
         }
         gemm(par, ta, tb, batch, m, n, k, alpha, a, strideA, bs, strideB, beta, c, bias, packed);
+    }
+
+    /**
+     * Rows of A up to which a Linear (x W^T) runs as dot products ({@link #fewRows}): AdaLN's
+     * modulation and the timestep MLP see one row per sample. The packed kernel computes 8 rows
+     * whatever M is, and packing a [9216, 1024] weight costs more than the product itself.
+     */
+    static final int SMALL_M = 4;
+
+    /**
+     * C[m, n] = alpha A[m, k] W[n, k]^T + beta C + bias for m <= {@link #SMALL_M}: each W row is read
+     * once, in order (widened from 16 bits where it is stored so), against all m rows of A at once
+     * (4 vector accumulators; A's rows copied and zero-padded to 4 per task). The lanes are summed
+     * in lane order, so the result does not depend on the thread count or the JIT tier.
+     */
+    private static void fewRows(Parallel par, int m, int n, int k, float alpha, MemorySegment a, long ao, MemorySegment w, long wo, int wFormat,
+                                float beta, MemorySegment c, long co, MemorySegment bias) {
+        int tasks = par.tasks((long) n * k, 1 << 16);
+        par.run(tasks, t -> {
+            int j0 = (int) ((long) n * t / tasks), j1 = (int) ((long) n * (t + 1) / tasks);
+            float[] x = scratch(4, 4 * k), row = wFormat == F32 ? null : scratch(3, k), lanes = scratch(2, 4 * V);
+            for (int i = 0; i < 4; i++) {
+                if (i < m) MemorySegment.copy(a, F, (ao + (long) i * k) * 4, x, i * k, k);
+                else java.util.Arrays.fill(x, i * k, (i + 1) * k, 0f);
+            }
+            for (int j = j0; j < j1; j++) {
+                long wr = (wo + (long) j * k) * (wFormat == F32 ? 4 : 2);
+                if (row != null) widen(w, wr, k, wFormat == BF16, row, 0);
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                int p = 0;
+                for (; p + V <= k; p += V) {
+                    FloatVector y = row != null ? FloatVector.fromArray(S, row, p) : FloatVector.fromMemorySegment(S, w, wr + p * 4L, LE);
+                    s0 = FloatVector.fromArray(S, x, p).fma(y, s0);
+                    s1 = FloatVector.fromArray(S, x, k + p).fma(y, s1);
+                    s2 = FloatVector.fromArray(S, x, 2 * k + p).fma(y, s2);
+                    s3 = FloatVector.fromArray(S, x, 3 * k + p).fma(y, s3);
+                }
+                s0.intoArray(lanes, 0);
+                s1.intoArray(lanes, V);
+                s2.intoArray(lanes, 2 * V);
+                s3.intoArray(lanes, 3 * V);
+                for (int i = 0; i < m; i++) {
+                    float sum = 0f;
+                    for (int l = 0; l < V; l++) sum += lanes[i * V + l];
+                    for (int q = p; q < k; q++) sum += x[i * k + q] * (row != null ? row[q] : w.get(F, wr + q * 4L));
+                    long at = (co + (long) i * n + j) * 4;
+                    float v = alpha * sum;
+                    if (beta != 0f) v += beta * c.get(F, at);
+                    if (bias != null) v += bias.get(F, j * 4L);
+                    c.set(F, at, v);
+                }
+            }
+        });
     }
 
     /** All of op(B) into the kernel's layout: panel jp at dst[jp k NR], its slab at p0 from dst[jp k NR + p0 NR]. */
@@ -237,31 +301,39 @@ public final class Gemm {
         }
     }
 
-    private static final ThreadLocal<short[]> HALF_ROW = ThreadLocal.withInitial(() -> new short[1024]);
+    private static final ThreadLocal<float[]> HALF_ROWS = ThreadLocal.withInitial(() -> new float[1024]);
+    /** 16-bit lanes, as many as the float species has: one load widens into one float vector. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(V * 16));
 
-    /** {@link #packB} from 16-bit floats: the same layout, each value widened exactly. */
+    /**
+     * {@link #packB} from 16-bit floats: the same layout, each value widened exactly. Each row is
+     * widened in order into float scratch first (vectorised for BF16: a shift), then the float
+     * packing runs on that scratch (8 x 8 register transposes for a Linear's [n, k] weight).
+     */
     private static void packHalfB(boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, boolean bf16, int j0, int nr,
                                   float[] bp, int base) {
-        if (!tb) { // B [k, n]: nr contiguous values per p
+        if (!tb) { // B [k, n]: nr contiguous values per p, widened into place
             for (int p = 0; p < depth; p++) {
                 int d = base + p * NR;
-                long at = (bo + (long) (p0 + p) * n + j0) * 2;
-                for (int jj = 0; jj < nr; jj++) bp[d + jj] = widen(b.get(I16, at + jj * 2L), bf16);
+                widen(b, (bo + (long) (p0 + p) * n + j0) * 2, nr, bf16, bp, d);
                 for (int jj = nr; jj < NR; jj++) bp[d + jj] = 0f;
             }
             return;
         }
-        // B stored [n, k] (a Linear's weight): each row's slab depth in one bulk copy, then widened into its column
-        short[] row = HALF_ROW.get();
-        if (row.length < depth) HALF_ROW.set(row = new short[depth]);
-        for (int jj = 0; jj < NR; jj++) {
-            if (jj < nr) {
-                MemorySegment.copy(b, I16, (bo + (long) (j0 + jj) * k + p0) * 2, row, 0, depth);
-                for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = widen(row[p], bf16);
-            } else {
-                for (int p = 0; p < depth; p++) bp[base + p * NR + jj] = 0f;
-            }
-        }
+        float[] rows = HALF_ROWS.get();
+        if (rows.length < nr * depth) HALF_ROWS.set(rows = new float[nr * depth]);
+        for (int jj = 0; jj < nr; jj++) widen(b, (bo + (long) (j0 + jj) * k + p0) * 2, depth, bf16, rows, jj * depth);
+        packB(true, nr, depth, 0, depth, MemorySegment.ofArray(rows), 0, F32, 0, bp, base);
+    }
+
+    /** dst[at, at + count) = the count 16-bit floats at byte {@code off} of {@code b}, widened. */
+    private static void widen(MemorySegment b, long off, int count, boolean bf16, float[] dst, int at) {
+        int i = 0;
+        if (bf16) // a BF16 value is the top half of its float: sign-extend to 32 bits, shift left 16
+            for (; i + V <= count; i += V)
+                ((IntVector) ShortVector.fromMemorySegment(H, b, off + 2L * i, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_PREFERRED, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, at + i);
+        for (; i < count; i++) dst[at + i] = widen(b.get(I16, off + 2L * i), bf16);
     }
 
     /**

@@ -67,7 +67,8 @@ class PackedWeightsTest {
                     assertEquals(0, weights.usedBytes(), "packed on first sight: " + what);
                 } else {
                     assertArrayEquals(first, got, "cached pack differs from per-call packing, call " + call + ": " + what);
-                    assertTrue(weights.usedBytes() >= 4L * n * k, "not packed on the second call: " + what);
+                    if (tb && !ta && m <= Gemm.SMALL_M) assertEquals(0, weights.usedBytes(), "a few rows read W directly: " + what);
+                    else assertTrue(weights.usedBytes() >= 4L * n * k, "not packed on the second call: " + what);
                 }
             }
             w.close();
@@ -81,7 +82,9 @@ class PackedWeightsTest {
             check(one, false, true, 1, 1, 1, 1, 0f, false);
             check(one, false, true, 1, 7, 47, 5, 0f, true);
             check(two, false, true, 1, 33, 97, 257, 0.5f, true);
-            check(two, false, true, 1, 2, 200, 1031, 0f, true); // small M (adaLN)
+            check(two, false, true, 1, 2, 200, 1031, 0f, true); // a few rows (adaLN): dot products
+            check(two, false, true, 2, 4, 37, 70, 0.5f, true);
+            check(one, false, true, 1, 5, 37, 70, 0f, true); // one row past them: the packed kernel
             check(two, true, true, 1, 19, 49, 64, 1f, false);
             check(one, false, false, 1, 9, 50, 33, 0f, true);
             check(two, true, false, 1, 17, 16, 300, 0.25f, false);
