@@ -14,10 +14,15 @@ import dev.sisma.engine.spi.Backend;
  * load) fails the test. {@code SISMA_REQUIRE_CUDA=true} (set by gpu-check.sh) fails on a missing GPU too.
  */
 interface CudaUnderTest extends GpuUnderTest {
-    /** Opens the backend under test, or returns the reason it cannot be opened. */
+    /** Opens the backend under test (FP32), or returns the reason it cannot be opened. */
     static Object open(String cublasDir) {
+        return open(GemmPrecision.FP32, cublasDir);
+    }
+
+    /** Opens device 0 at {@code precision}, or returns the reason it cannot be opened. */
+    static Object open(GemmPrecision precision, String cublasDir) {
         try {
-            return CudaBackend.open(0, false, GemmPrecision.FP32, cublasDir);
+            return CudaBackend.open(0, false, precision, cublasDir);
         } catch (CuRuntime.Unavailable e) {
             return e;
         } catch (LinkageError e) {
