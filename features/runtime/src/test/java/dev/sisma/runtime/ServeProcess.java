@@ -44,13 +44,22 @@ final class ServeProcess implements AutoCloseable {
         this.err = err;
     }
 
-    static ServeProcess start(Path state, String... extra) throws Exception {
+    /** The command line of a container in a JVM of its own running a sisma command: {@code jvm} options, then {@code args}. */
+    static List<String> command(List<String> jvm, List<String> args) {
         Path runtime = Path.of(System.getProperty("sisma.runtime"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Dsisma.runtime=" + runtime,
-                "-cp", runtime.resolve("lib/org.apache.felix.framework.jar") + File.pathSeparator + runtime.resolve("lib/dev.sisma.launcher.jar"),
-                "dev.sisma.launcher.Launcher", "serve", "--port", "0", "--state-dir", state.toString()));
-        cmd.addAll(List.of(extra));
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Dsisma.runtime=" + runtime));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", runtime.resolve("lib/org.apache.felix.framework.jar") + File.pathSeparator
+                + runtime.resolve("lib/dev.sisma.launcher.jar"), "dev.sisma.launcher.Launcher"));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    static ServeProcess start(Path state, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("serve", "--port", "0", "--state-dir", state.toString()));
+        args.addAll(List.of(extra));
+        List<String> cmd = command(List.of(), args);
         Process p = new ProcessBuilder(cmd).start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
             try {

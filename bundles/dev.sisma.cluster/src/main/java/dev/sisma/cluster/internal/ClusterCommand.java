@@ -29,8 +29,8 @@ import dev.sisma.data.mask.MaskFiles;
 @Component(service = Command.class)
 public final class ClusterCommand implements Command {
     private final BundleContext context;
-    /** Hazelcast's loggers with the levels set on them, kept while the command runs (and after). */
-    private volatile List<java.util.logging.Logger> logs;
+    /** Hazelcast's logger with the level set on it, kept while the command runs (and after). */
+    private volatile java.util.logging.Logger logs;
 
     @Activate
     public ClusterCommand(BundleContext context) {
@@ -110,7 +110,7 @@ public final class ClusterCommand implements Command {
                     files.size(), jobs.size());
         }
         logs = OnDemand.startHazelcast(context);
-        try (ClusterNode node = new ClusterNode(cluster, true)) {
+        try (ClusterNode node = new ClusterNode(cluster, true, ctx.err())) {
             int failed = new Batch(node, ctx).run(jobs, options, out, files.size());
             return failed == 0 ? 0 : 1;
         }
@@ -118,7 +118,7 @@ public final class ClusterCommand implements Command {
 
     private int status(ClusterOptions cluster, CommandContext ctx) {
         logs = OnDemand.startHazelcast(context);
-        try (ClusterNode node = new ClusterNode(cluster, true)) {
+        try (ClusterNode node = new ClusterNode(cluster, true, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))) {
             ctx.out().printf("cluster '%s': %d member(s)%n", cluster.name(), node.hz.getCluster().getMembers().size() - 1);
             for (Member m : node.hz.getCluster().getMembers()) {
                 if (!m.localMember()) {

@@ -48,7 +48,8 @@ final class ClusterNode implements AutoCloseable {
     final IMap<String, String> batches;
     private final ScheduledExecutorService reaper;
 
-    ClusterNode(ClusterOptions options, boolean lite) {
+    /** {@code log}: where membership changes are told (one line each). */
+    ClusterNode(ClusterOptions options, boolean lite, java.io.PrintStream log) {
         this.options = options;
         Config c = new Config();
         c.setClusterName(options.name());
@@ -84,11 +85,13 @@ final class ClusterNode implements AutoCloseable {
         hz.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent e) {
-                // a new worker takes jobs from the queue by itself
+                // A new worker takes jobs from the queue by itself.
+                told(log, e, "joined");
             }
 
             @Override
             public void memberRemoved(MembershipEvent e) {
+                told(log, e, "left");
                 reap(e.getMember().getUuid().toString());
             }
         });
@@ -98,6 +101,13 @@ final class ClusterNode implements AutoCloseable {
             return t;
         });
         reaper.scheduleWithFixedDelay(() -> reap(null), 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void told(java.io.PrintStream log, MembershipEvent e, String what) {
+        Member m = e.getMember();
+        log.printf("sisma: %s %s %s cluster '%s' (%d workers now)%n", m.isLiteMember() ? "coordinator" : "worker", address(m), what,
+                options.name(), e.getMembers().stream().filter(x -> !x.isLiteMember()).count());
+        log.flush();
     }
 
     /** This member's address as other members reach it, {@code host:port}. */

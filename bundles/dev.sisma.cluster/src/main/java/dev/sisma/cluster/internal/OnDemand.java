@@ -1,6 +1,5 @@
 package dev.sisma.cluster.internal;
 
-import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,16 +20,14 @@ final class OnDemand {
     }
 
     /**
-     * Starts Hazelcast after quieting its logging: warnings only, and none for what does not
-     * concern a sisma user (no JavaScript engine for its scripting, the JVM's module flags it would
-     * like for speed, TCP keep-alive options of the JDK). Returns the loggers, which the caller
-     * keeps: java.util.logging holds loggers weakly, and a collected one forgets its level.
+     * Starts Hazelcast after quieting its logging to errors: the commands say themselves what a
+     * user needs to know (members joining and leaving, jobs queued again). Returns the logger,
+     * which the caller keeps: java.util.logging holds loggers weakly, and a collected one forgets
+     * its level.
      */
-    static List<Logger> startHazelcast(BundleContext context) {
-        List<Logger> quiet = List.of(Logger.getLogger(HAZELCAST), Logger.getLogger("com.hazelcast.osgi"),
-                Logger.getLogger("com.hazelcast.instance.impl.HazelcastInstanceFactory"), Logger.getLogger("com.hazelcast.instance.AddressPicker"));
-        quiet.get(0).setLevel(Level.WARNING);
-        quiet.subList(1, quiet.size()).forEach(l -> l.setLevel(Level.SEVERE));
+    static Logger startHazelcast(BundleContext context) {
+        Logger quiet = Logger.getLogger(HAZELCAST);
+        quiet.setLevel(Level.SEVERE);
         for (Bundle b : context.getBundles()) {
             if (HAZELCAST.equals(b.getSymbolicName())) {
                 if (b.getState() != Bundle.ACTIVE) {

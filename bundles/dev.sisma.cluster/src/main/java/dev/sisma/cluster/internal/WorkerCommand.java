@@ -28,8 +28,8 @@ import dev.sisma.api.generate.Generator;
 @Component(service = Command.class)
 public final class WorkerCommand implements Command {
     private final BundleContext context;
-    /** Hazelcast's loggers with the levels set on them, kept while the command runs (and after). */
-    private volatile List<java.util.logging.Logger> logs;
+    /** Hazelcast's logger with the level set on it, kept while the command runs (and after). */
+    private volatile java.util.logging.Logger logs;
     private volatile Generator generator;
 
     @Activate
@@ -81,7 +81,7 @@ public final class WorkerCommand implements Command {
             throw new IllegalStateException("no face generator is running (is the dev.sisma.model bundle started?)");
         }
         logs = OnDemand.startHazelcast(context);
-        ClusterNode node = new ClusterNode(cluster, false);
+        ClusterNode node = new ClusterNode(cluster, false, ctx.out());
         Worker worker = new Worker(node, g, a.get("--backend", null), ctx.out());
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
