@@ -1,34 +1,43 @@
 #!/usr/bin/python3
-"""Model step times: the Java CPU path (`./sisma bench model`) against the PyTorch reference model
-(sisma_ref.py) of the same config, in one run on one machine, with the ratio Java / PyTorch.
+"""The model's headline table: one denoising step of sisma (`./sisma bench model`) against fair
+PyTorch peers, in one run on one machine, at one thread count, as ratios.
 
     /usr/bin/python3 bundles/dev.sisma.model/src/test/python/bench_model_peer.py \
-        --configs sisma-S/2 --tokens 256,1024 --reps 3
+        --blas-lib DIR --configs sisma-S/2,sisma-L/2 --tokens 256
 
-PyTorch side: torch.set_num_threads(all cores), float32, batch 1.
-  denoise = no_grad forward;
-  train   = forward + MSE flow-matching loss + backward (what the Java "train" figure times), and
-            train+adamw = the same plus an AdamW step (reported separately; the Java figure has no
-            optimizer step, so the ratio uses the forward+backward figure).
-The reference's selective scan is a plain Python loop over positions (mamba's selective_scan_ref):
-it is the reference, not an optimised kernel. For the training step the loop takes its per-position
-slices with unbind() instead of indexing: same loop, same arithmetic, identical output, but indexing
-makes autograd materialise a full [E, L, N] gradient per position (O(L^2): 23 s per S/2 scan
-backward at 256 tokens on the 2-vCPU VM against 0.28 s with unbind), which would measure autograd's
-slicing, not the model. --torch-scan-as-is keeps the reference unchanged for the training step too.
-Attention baseline, training step from --torch-checkpoint-attention-from tokens on (default 4096):
-the attention core softmax(q k^T / sqrt(hd)) v runs under torch.utils.checkpoint, so autograd keeps
-q, k, v and recomputes the [B, H, L, S] scores and probabilities in the backward instead of keeping
-them for every block (torch 1.13 has no scaled_dot_product_attention; the Java side's Ops.attention
-never keeps them). Without it the 4096-token S/2 step would keep about 19 GB of scores.
+Peers (each in a child process of its own, so its peak memory is its own):
+  torch     the reference model (sisma_ref.py) on this machine's PyTorch (Debian's 1.13) with its
+            selective scan vectorised over batch, channels and states, a loop over positions in
+            chunks (sisma_ref.selective_scan_vec; checked against the loop scan at start);
+            torch.set_num_threads(--threads); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed
+            from the child's environment (OpenBLAS then picks its own best kernel for the CPU) and
+            --blas-lib DIR, a folder with an OpenBLAS libblas.so.3 (Debian's libopenblas0-pthread:
+            `apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb ob`, then
+            ob/usr/lib/x86_64-linux-gnu/openblas-pthread), goes first on its library path. The child
+            prints torch.__config__.show() and the BLAS it loaded; with the reference BLAS (Debian's
+            default libblas3, about 2 GFLOPS) the run stops, unless --allow-reference-blas.
+  djl       a current PyTorch: DJL's pytorch-native-cpu 2.7.1 from Maven Central (resolved by Maven
+            through src/test/djl/pom.xml, offline once cached), running a TorchScript trace of the same
+            model made by the torch peer (same weights, same inputs); DjlPeer.java prints its time
+            and the max |difference| of its output from the torch peer's. --no-djl leaves it out.
+The reference's plain loop scan (selective_scan_ref, what the goldens come from) is no speed peer;
+--parity also runs the model once with it and prints the max |difference| from the vectorised one.
 
-Each PyTorch case runs in its own child process (this script with --torch-case), so its peak
-resident memory is its own; both sides' peaks are measured with /usr/bin/time (%M) where present.
+GEMM-bound limit: every Linear (and the patch embeds, as the GEMM they are) of one torch forward is
+recorded with its shape; each distinct shape is then timed with torch's F.linear on the same BLAS
+and threads, and limit = sum of those times = step GEMM FLOPs / OpenBLAS's GFLOPS at the model's
+shapes. sisma's step / limit is the "x limit" column (the target is <= 1.3).
 
-Java side: runs `./sisma bench model --configs C --tokens T --reps N` from the repo root (or, with
---no-rebuild, the already built runtime directly, so a tree with others' half-done edits is not
-rebuilt) and parses its lines. Each case is one JVM run per (config, tokens), so attention and
-SISMA of one config at one token count come from the same JVM.
+Weights: the reference's init with every parameter perturbed by seeded noise (make_golden.perturb_),
+so the zero-initialised AdaLN and final layer do not make the output trivially zero. Batch 1.
+
+--train also times a training step on the torch side (forward + flow-matching loss + backward, and
++ AdamW), with the scan's per-position slices taken by unbind() (indexing makes autograd
+materialise a full [E, L, N] gradient per position); the Java side then runs without --no-train.
+
+Java side: `./sisma bench model --configs C --tokens T --reps N --no-train --threads N` from the repo
+root (or, with --no-rebuild, the already built runtime directly, so a tree with half-done edits is
+not rebuilt), one JVM per (config, tokens); its peak resident memory is measured with /usr/bin/time.
 """
 import argparse
 import json
@@ -37,11 +46,13 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
+DJL_DIR = os.path.join(HERE, "..", "djl")
 sys.path.insert(0, HERE)
 
 import torch  # noqa: E402
@@ -49,7 +60,7 @@ import sisma_ref as R  # noqa: E402
 
 
 def scan_unbind(u, delta, A, B, C, D):
-    """selective_scan_ref with per-position slices by unbind() (see the module doc)."""
+    """selective_scan_ref with per-position slices by unbind() (training step only; see the module doc)."""
     deltaA = torch.exp(torch.einsum("bdl,dn->bdln", delta, A))
     deltaB_u = torch.einsum("bdl,bnl,bdl->bdln", delta, B, u)
     h = u.new_zeros(u.shape[0], u.shape[1], A.shape[1])
@@ -58,6 +69,27 @@ def scan_unbind(u, delta, A, B, C, D):
         h = dA * h + dBu
         ys.append(torch.einsum("bdn,bn->bd", h, c))
     return torch.stack(ys, dim=2) + u * D[None, :, None]
+
+
+def check_scan_parity():
+    """The vectorised scan (the speed peers') equals the reference loop scan (the goldens'): float64,
+    sequence lengths that end inside a chunk, the scripted form the traces use too."""
+    g = torch.Generator().manual_seed(5)
+    bt, e, n, L = 2, 6, 4, 45
+    args = (torch.randn(bt, e, L, generator=g, dtype=torch.float64),
+            torch.rand(bt, e, L, generator=g, dtype=torch.float64) * 0.5,
+            -torch.rand(e, n, generator=g, dtype=torch.float64) - 0.1,
+            torch.randn(bt, n, L, generator=g, dtype=torch.float64),
+            torch.randn(bt, n, L, generator=g, dtype=torch.float64),
+            torch.randn(e, generator=g, dtype=torch.float64))
+    ref = R.selective_scan_ref(*args)
+    scripted = torch.jit.script(R.selective_scan_vec)
+    worst = 0.0
+    for f in (R.selective_scan_vec, scripted):
+        for chunk in (1, 16, 64):
+            worst = max(worst, (f(*args, chunk=chunk) - ref).abs().max().item())
+    assert worst < 1e-12, f"vectorised scan differs from the reference loop scan by {worst}"
+    return worst
 
 
 def torch_config(name, arch, tokens):
@@ -78,32 +110,114 @@ def checkpointed(attend):
     return run
 
 
-def time_torch(name, arch, tokens, reps, train, adamw, as_is, warmup=1, ckpt=False):
+def loaded_blas():
+    """The BLAS libraries mapped into this process, and OpenBLAS's own description when it is one."""
+    libs = sorted({ln.split()[-1] for ln in open("/proc/self/maps") if "blas" in ln.split()[-1]})
+    desc = None
+    for lib in libs:
+        if "openblas" in lib:
+            import ctypes
+            ob = ctypes.CDLL(lib)
+            ob.openblas_get_config.restype = ob.openblas_get_corename.restype = ctypes.c_char_p
+            desc = f"{ob.openblas_get_config().decode()} core {ob.openblas_get_corename().decode()}"
+            break
+    return libs, desc
+
+
+def gemm_limit(model, inputs, reps):
+    """Records every Linear and patch-embed GEMM (M, N, K) of one forward, then times each distinct
+    shape with F.linear on this BLAS: the step's GEMM FLOPs and the time OpenBLAS needs for them."""
+    shapes = {}
+
+    def hook(mod, inp, out):
+        if isinstance(mod, torch.nn.Linear):
+            k, n = mod.in_features, mod.out_features
+        else:  # the patch embeds: a GEMM of [B T, C p p] by [D, C p p]
+            k, n = mod.in_channels * mod.kernel_size[0] * mod.kernel_size[1], mod.out_channels
+        key = (out.numel() // n, n, k, mod.bias is not None)
+        shapes[key] = shapes.get(key, 0) + 1
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    with torch.no_grad():
+        model(*inputs)
+    for h in hs:
+        h.remove()
+    flops = seconds = 0.0
+    with torch.no_grad():
+        for (m, n, k, bias), count in shapes.items():
+            x, w = torch.randn(m, k), torch.randn(n, k)
+            b = torch.randn(n) if bias else None
+            torch.nn.functional.linear(x, w, b)
+            ts = []
+            for _ in range(max(3, reps)):
+                t0 = time.perf_counter()
+                torch.nn.functional.linear(x, w, b)
+                ts.append(time.perf_counter() - t0)
+            flops += count * 2.0 * m * n * k
+            seconds += count * statistics.median(ts)
+    return dict(gemm_flops=flops, gemm_seconds=seconds, blas_gflops=flops / seconds / 1e9, gemm_shapes=len(shapes))
+
+
+def write_f32(path, t):
+    t.detach().contiguous().float().numpy().astype("<f4").tofile(path)
+
+
+def time_torch(name, arch, tokens, reps, train, adamw, as_is, warmup=1, ckpt=False, scan="vec",
+               parity=False, trace_dir=None):
+    from make_golden import perturb_
     cfg = torch_config(name, arch, tokens)
     torch.manual_seed(0)
-    model = R.SISMA(cfg).float()
+    model = R.SISMA(cfg).float().eval()
+    perturb_(model, 1)
     n_params = sum(p.numel() for p in model.parameters())
-    x = torch.randn(1, cfg.in_channels, cfg.input_size, cfg.input_size)
-    x1 = torch.randn_like(x)
-    mask = torch.rand(1, cfg.num_classes, cfg.mask_size, cfg.mask_size)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(1, cfg.in_channels, cfg.input_size, cfg.input_size, generator=g)
+    x1 = torch.randn(x.shape, generator=g)
+    mask = torch.rand(1, cfg.num_classes, cfg.mask_size, cfg.mask_size, generator=g)
     t = torch.full((1,), 0.5)
-    out = dict(params=n_params)
+    libs, desc = loaded_blas()
+    out = dict(params=n_params, torch=torch.__version__, threads=torch.get_num_threads(), blas=libs, openblas=desc)
+    orig_scan = R.selective_scan_ref
+    if scan == "vec":
+        R.selective_scan_ref = torch.jit.script(R.selective_scan_vec)
     den = []
-    for i in range(reps + warmup):
-        t0 = time.perf_counter()
+    try:
         with torch.no_grad():
-            model(x, t, mask)
-        if i >= warmup:
-            den.append(time.perf_counter() - t0)
-    out["denoise"] = statistics.median(den)
+            for i in range(reps + warmup):
+                t0 = time.perf_counter()
+                v = model(x, t, mask)
+                if i >= warmup:
+                    den.append(time.perf_counter() - t0)
+            if parity:
+                R.selective_scan_ref = orig_scan
+                t0 = time.perf_counter()
+                out["parity_max_abs_diff"] = (model(x, t, mask) - v).abs().max().item()
+                out["loop_scan_seconds"] = time.perf_counter() - t0
+                if scan == "vec":
+                    R.selective_scan_ref = torch.jit.script(R.selective_scan_vec)
+        out["denoise"] = statistics.median(den)
+        out["v_max_abs"] = v.abs().max().item()
+        out.update(gemm_limit(model, (x, t, mask), reps))
+        if trace_dir:
+            import warnings
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)  # shapes become constants: the trace is for these shapes
+            with torch.no_grad():
+                traced = torch.jit.trace(model, (x, t, mask), check_trace=False)
+            traced.save(os.path.join(trace_dir, "model.pt"))
+            for nm, tt in (("x", x), ("t", t), ("mask", mask), ("v", v)):
+                write_f32(os.path.join(trace_dir, nm + ".f32"), tt)
+            with open(os.path.join(trace_dir, "shapes.json"), "w") as f:
+                json.dump({nm: list(tt.shape) for nm, tt in (("x", x), ("t", t), ("mask", mask), ("v", v))}, f)
+    finally:
+        R.selective_scan_ref = orig_scan
     if train:
-        orig, orig_attend = R.selective_scan_ref, R._attend
+        orig_attend = R._attend
         if not as_is:
             R.selective_scan_ref = scan_unbind
         if ckpt:
             R._attend = checkpointed(orig_attend)
             out["checkpointed_attention"] = True
         try:
+            model.train()
             opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.0) if adamw else None
             tr, tra = [], []
             for i in range(reps + warmup):
@@ -123,13 +237,13 @@ def time_torch(name, arch, tokens, reps, train, adamw, as_is, warmup=1, ckpt=Fal
                 out["train_adamw"] = statistics.median(tra)
             del opt
         finally:
-            R.selective_scan_ref, R._attend = orig, orig_attend
+            R.selective_scan_ref, R._attend = orig_scan, orig_attend
     del model
     return out
 
 
-LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\d+) tokens\s+([\d.]+)M params\s+denoise\s+([\d.]+) s\s+train\s+([\d.]+) s\s+"
-                  r"gemm\s+([\d.]+)%\s+scan\s+([\d.]+)%\s+other\s+([\d.]+)%")
+LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\d+) tokens\s+([\d.]+)M params\s+denoise\s+([\d.]+) s\s+"
+                  r"(?:train\s+([\d.]+) s|train not run)\s+gemm\s+([\d.]+)%\s+scan\s+([\d.]+)%\s+other\s+([\d.]+)%")
 
 
 TIME = "/usr/bin/time"
@@ -147,7 +261,12 @@ def peak_gb(stderr):
 
 
 def java_cmd(args, config, tokens):
-    bench = ["bench", "model", "--configs", config, "--tokens", str(tokens), "--reps", str(args.reps)]
+    bench = ["bench", "model", "--configs", config, "--tokens", str(tokens), "--reps", str(args.reps),
+             "--blocks", ",".join("sisma" if a == "mamba" else a for a in args.archs.split(",")), "--threads", str(args.threads)]
+    if not args.train:
+        bench.append("--no-train")
+    if args.ops:
+        bench += ["--ops", str(args.ops)]
     if args.backend:
         bench += ["--backend", args.backend]
     if not args.no_rebuild:
@@ -166,7 +285,7 @@ def java_cmd(args, config, tokens):
 
 def run_java(args, config, tokens):
     cmd = java_cmd(args, config, tokens)
-    print("java:", " ".join(cmd[-9:]), flush=True)
+    print("java:", " ".join(cmd[cmd.index("bench"):]), flush=True)
     t0 = time.perf_counter()
     p = subprocess.run(measured(cmd), cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -179,7 +298,8 @@ def run_java(args, config, tokens):
         m = LINE.match(ln.strip())
         if m:
             arch = "mamba" if m.group(2) == "sisma" else "attention"
-            res[arch] = dict(params=float(m.group(4)) * 1e6, denoise=float(m.group(5)), train=float(m.group(6)),
+            res[arch] = dict(params=float(m.group(4)) * 1e6, denoise=float(m.group(5)),
+                             train=float(m.group(6)) if m.group(6) else None,
                              gemm=float(m.group(7)), scan=float(m.group(8)), other=float(m.group(9)))
     if p.returncode != 0 or not res:
         print(p.stderr[-3000:], file=sys.stderr)
@@ -189,12 +309,23 @@ def run_java(args, config, tokens):
     return res
 
 
-def run_torch_case(args, c, a, tk, train, ckpt):
+def torch_env(args):
+    """The torch children's environment: OpenBLAS picks its own kernel (no forced core type or L2
+    size), at --threads threads, with --blas-lib first on the library path."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    env.update(OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    if args.blas_lib:
+        env["LD_LIBRARY_PATH"] = os.path.abspath(args.blas_lib) + os.pathsep + env.get("LD_LIBRARY_PATH", "")
+    return env
+
+
+def run_torch_case(args, c, a, tk, train, ckpt, trace_dir=None):
     """One PyTorch case in a child process (its own peak memory); returns its result dict."""
     case = dict(config=c, arch=a, tokens=tk, reps=args.reps, train=train, adamw=not args.no_adamw,
-                as_is=args.torch_scan_as_is, warmup=args.torch_warmup, ckpt=ckpt)
+                as_is=args.torch_scan_as_is, warmup=args.torch_warmup, ckpt=ckpt, threads=args.threads,
+                parity=args.parity, trace_dir=trace_dir)
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-case", json.dumps(case)]
-    p = subprocess.run(measured(cmd), capture_output=True, text=True)
+    p = subprocess.run(measured(cmd), capture_output=True, text=True, env=torch_env(args))
     out = None
     for ln in p.stdout.splitlines():
         if ln.startswith("TORCH_RESULT "):
@@ -202,6 +333,43 @@ def run_torch_case(args, c, a, tk, train, ckpt):
     if p.returncode != 0 or out is None:
         print(p.stdout[-2000:], p.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"torch case failed (exit {p.returncode}) for {c} {a} at {tk} tokens")
+    out["peak_gb"] = peak_gb(p.stderr)
+    if not args.allow_reference_blas and not out.get("openblas"):
+        raise SystemExit(f"the torch peer loaded no OpenBLAS ({out.get('blas')}): the reference BLAS is no fair peer; "
+                         "pass --blas-lib DIR (see the module doc) or --allow-reference-blas")
+    return out
+
+
+def djl_classpath(args):
+    """DJL's jars, resolved by Maven from src/test/djl/pom.xml (offline first, then from Maven Central)."""
+    out = os.path.join(tempfile.gettempdir(), f"sisma-djl-{os.getuid()}.cp")
+    env = dict(os.environ)
+    env.setdefault("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64")
+    for offline in (["-o"], []):
+        p = subprocess.run(["mvn", "-q", "-B", *offline, "-f", os.path.join(DJL_DIR, "pom.xml"), "dependency:build-classpath",
+                            f"-Dmdep.outputFile={out}"], capture_output=True, text=True, env=env)
+        if p.returncode == 0:
+            return open(out).read().strip()
+    raise SystemExit("could not resolve DJL (ai.djl.pytorch:pytorch-native-cpu 2.7.1 from Maven Central): "
+                     + (p.stdout + p.stderr)[-1500:])
+
+
+def run_djl(args, trace_dir):
+    """DjlPeer.java on DJL's PyTorch 2.7.1: loads the trace, times it, compares with the torch peer's v."""
+    java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
+    cache = os.path.join(ROOT, "bundles", "dev.sisma.model", "target", "djl-cache")  # DJL extracts its native libraries here
+    env = dict(torch_env(args), DJL_CACHE_DIR=cache, ENGINE_CACHE_DIR=cache)
+    cmd = [java, "-cp", args.djl_cp, f"-Dai.djl.pytorch.num_threads={args.threads}", "-Dai.djl.pytorch.num_interop_threads=1",
+           "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+           os.path.join(DJL_DIR, "DjlPeer.java"), trace_dir, str(args.reps), str(args.torch_warmup)]
+    p = subprocess.run(measured(cmd), capture_output=True, text=True, env=env)
+    out = None
+    for ln in p.stdout.splitlines():
+        if ln.startswith("DJL_RESULT "):
+            out = json.loads(ln[len("DJL_RESULT "):])
+    if p.returncode != 0 or out is None:
+        print(p.stdout[-2000:], p.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"DJL peer failed (exit {p.returncode})")
     out["peak_gb"] = peak_gb(p.stderr)
     return out
 
@@ -216,15 +384,19 @@ def ratio(a, b):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--configs", default="sisma-S/2")
-    ap.add_argument("--tokens", default="256,1024")
+    ap.add_argument("--configs", default="sisma-S/2,sisma-L/2")
+    ap.add_argument("--tokens", default="256")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per case, each side (median)")
-    ap.add_argument("--archs", default="mamba,attention")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of every side (default: all cores)")
+    ap.add_argument("--archs", default="mamba", help="mamba (SISMA) and/or attention (the baseline), comma-separated")
+    ap.add_argument("--blas-lib", default=None, help="folder with an OpenBLAS libblas.so.3 for the torch peer")
+    ap.add_argument("--allow-reference-blas", action="store_true", help="run the torch peer without OpenBLAS")
+    ap.add_argument("--no-djl", action="store_true", help="leave out the PyTorch 2.7.1 peer (DJL)")
+    ap.add_argument("--parity", action="store_true",
+                    help="also run the torch model once with the reference loop scan and print the difference")
+    ap.add_argument("--ops", type=int, default=0, help="Java: also print the N slowest backend ops")
     ap.add_argument("--backend", default=None, help="Java backend name (default: the bench command's)")
-    ap.add_argument("--train-max-tokens", type=int, default=1 << 30,
-                    help="skip the PyTorch training step above this many tokens")
-    ap.add_argument("--no-train-configs", default="", help="configs whose PyTorch training step is skipped")
-    ap.add_argument("--no-train-archs", default="", help="blocks (mamba, attention) whose PyTorch training step is skipped")
+    ap.add_argument("--train", action="store_true", help="also time training steps (slow)")
     ap.add_argument("--torch-warmup", type=int, default=1, help="untimed PyTorch runs before the timed ones")
     ap.add_argument("--torch-checkpoint-attention-from", type=int, default=4096,
                     help="from this many tokens on, the attention baseline's PyTorch training step runs its "
@@ -239,56 +411,84 @@ def main():
                     help="run the built runtime directly instead of ./sisma (which rebuilds the reactor on changes)")
     args = ap.parse_args()
 
-    torch.set_num_threads(os.cpu_count())
     if args.torch_case:
         k = json.loads(args.torch_case)
+        torch.set_num_threads(k["threads"])
         res = time_torch(k["config"], k["arch"], k["tokens"], k["reps"], k["train"], k["adamw"], k["as_is"],
-                         k["warmup"], k["ckpt"])
+                         k["warmup"], k["ckpt"], parity=k["parity"], trace_dir=k["trace_dir"])
+        res["config_show"] = torch.__config__.show()
+        res["parallel_info"] = torch.__config__.parallel_info()
         print("TORCH_RESULT " + json.dumps(res), flush=True)
         return
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, batch 1; "
-          f"PyTorch scan = plain Python loop over positions (reference, not an optimised kernel)", flush=True)
+    t_start = time.perf_counter()
+    print(f"scan parity: vectorised vs loop scan, max |diff| {check_scan_parity():.1e} (float64)", flush=True)
+    env_note = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.get(k)}
+    print(f"threads {args.threads} (every side); removed from the torch peers' environment: {env_note or 'nothing set'}",
+          flush=True)
+    if not args.no_djl and not args.no_torch:
+        args.djl_cp = djl_classpath(args)
     configs = [c for c in args.configs.split(",") if c]
     tokens = [int(t) for t in args.tokens.split(",") if t]
     archs = [a for a in args.archs.split(",") if a]
-    skip_train = set(c for c in args.no_train_configs.split(",") if c)
-    skip_train_archs = set(a for a in args.no_train_archs.split(",") if a)
     rows = []
+    shown = False
     for c in configs:
         for tk in tokens:
             jres = {} if args.no_java else run_java(args, c, tk)
             for a in archs:
-                tres = {}
+                tres, dres = {}, {}
                 if not args.no_torch:
-                    train = tk <= args.train_max_tokens and c not in skip_train and a not in skip_train_archs
+                    train = args.train
                     ckpt = train and a == "attention" and tk >= args.torch_checkpoint_attention_from
-                    if ckpt:
-                        print(f"torch: {c} {a} {tk}: training step with the attention core under "
-                              f"torch.utils.checkpoint (scores recomputed in backward, not kept)", flush=True)
-                    t0 = time.perf_counter()
-                    tres = run_torch_case(args, c, a, tk, train, ckpt)
-                    print(f"torch: {c} {a} {tk}: {tres} ({time.perf_counter() - t0:.0f} s wall)", flush=True)
-                rows.append((c, a, tk, jres.get(a, {}), tres))
+                    with tempfile.TemporaryDirectory(prefix="sisma-peer-") as td:
+                        t0 = time.perf_counter()
+                        tres = run_torch_case(args, c, a, tk, train, ckpt, None if args.no_djl else td)
+                        if not shown:
+                            print("torch peer:", tres["torch"], f"{tres['threads']} threads; BLAS loaded:", tres["blas"],
+                                  "|", tres["openblas"], flush=True)
+                            print(tres["config_show"], tres["parallel_info"], sep="\n", flush=True)
+                            shown = True
+                        brief = {k: v for k, v in tres.items() if k not in ("config_show", "parallel_info", "blas")}
+                        print(f"torch: {c} {a} {tk}: {brief} ({time.perf_counter() - t0:.0f} s wall)", flush=True)
+                        if not args.no_djl:
+                            t0 = time.perf_counter()
+                            dres = run_djl(args, td)
+                            print(f"djl: {c} {a} {tk}: {dres} ({time.perf_counter() - t0:.0f} s wall)", flush=True)
+                rows.append((c, a, tk, jres.get(a, {}), tres, dres))
 
     print()
-    print("| config | block | tokens | params | Java denoise | PyTorch denoise | ratio | Java train (fwd+bwd) "
-          "| PyTorch train (fwd+bwd) | ratio | PyTorch fwd+bwd+AdamW | Java GEMM / scan / other |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for c, a, tk, j, t in rows:
-        p = j.get("params") or t.get("params")
+    print(f"Headline: one denoising step, batch 1, {args.threads} threads every side; ratio = sisma time / peer time "
+          "(< 1: sisma faster); x limit = sisma / GEMM-bound limit (step GEMM FLOPs / OpenBLAS's GFLOPS at the "
+          "model's shapes, same run)")
+    print()
+    print("| config | block | tokens | sisma | PyTorch 1.13 (OpenBLAS, vectorised scan) | ratio | PyTorch 2.7.1 (DJL, trace) "
+          "| ratio | GEMM-bound limit | x limit | step GFLOP | OpenBLAS GFLOPS | sisma GEMM / scan / other |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for c, a, tk, j, t, d in rows:
         share = f"{j['gemm']:.1f}% / {j['scan']:.1f}% / {j['other']:.1f}%" if j else "-"
-        print(f"| {c} | {'SISMA' if a == 'mamba' else 'attention'} | {tk} | {p / 1e6:.1f}M "
-              f"| {fmt(j.get('denoise'))} | {fmt(t.get('denoise'))} | {ratio(j.get('denoise'), t.get('denoise'))} "
-              f"| {fmt(j.get('train'))} | {fmt(t.get('train'))} | {ratio(j.get('train'), t.get('train'))} "
-              f"| {fmt(t.get('train_adamw'))} | {share} |"
-              + (" PyTorch train: checkpointed attention" if t.get("checkpointed_attention") else ""))
-    print("\n| config | block | tokens | Java peak RSS (JVM) | PyTorch peak RSS (case process) |")
-    print("|---|---|---:|---:|---:|")
-    for c, a, tk, j, t in rows:
+        lim = t.get("gemm_seconds")
+        print(f"| {c} | {'SISMA' if a == 'mamba' else 'attention'} | {tk} | {fmt(j.get('denoise'))} "
+              f"| {fmt(t.get('denoise'))} | {ratio(j.get('denoise'), t.get('denoise'))} "
+              f"| {fmt(d.get('seconds'))} | {ratio(j.get('denoise'), d.get('seconds'))} "
+              f"| {fmt(lim)} | {ratio(j.get('denoise'), lim)} "
+              f"| {'-' if lim is None else '%.0f' % (t['gemm_flops'] / 1e9)} "
+              f"| {'-' if lim is None else '%.0f' % t['blas_gflops']} | {share} |")
+    print("\n| config | block | tokens | sisma peak RSS (JVM) | torch 1.13 peak RSS | DJL peak RSS | DJL vs torch max abs diff "
+          "| max abs v | loop-scan parity |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for c, a, tk, j, t, d in rows:
+        par = t.get("parity_max_abs_diff")
         print(f"| {c} | {'SISMA' if a == 'mamba' else 'attention'} | {tk} | {fmt(j.get('peak_gb'), 'GB')} "
-              f"| {fmt(t.get('peak_gb'), 'GB')} |")
-    print("\nratio = Java time / PyTorch time (target <= 1). PyTorch's selective scan is the reference's plain "
-          "Python loop over positions, not an optimised kernel.")
+              f"| {fmt(t.get('peak_gb'), 'GB')} | {fmt(d.get('peak_gb'), 'GB')} "
+              f"| {'-' if not d else '%.2e' % d['max_abs_diff']} | {'-' if not t else '%.3f' % t['v_max_abs']} "
+              f"| {'-' if par is None else '%.2e' % par} |")
+    if args.train:
+        print("\n| config | block | tokens | sisma train (fwd+bwd) | PyTorch train (fwd+bwd) | ratio | PyTorch fwd+bwd+AdamW |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for c, a, tk, j, t, d in rows:
+            print(f"| {c} | {'SISMA' if a == 'mamba' else 'attention'} | {tk} | {fmt(j.get('train'))} | {fmt(t.get('train'))} "
+                  f"| {ratio(j.get('train'), t.get('train'))} | {fmt(t.get('train_adamw'))} |")
+    print(f"\n{time.perf_counter() - t_start:.0f} s in all; load average now {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N]
+                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N] [--blocks LIST] [--threads N]
                   engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
                                     and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
                                     a backend on host threads (cpu) at 1 thread and at its configured threads
@@ -83,6 +83,8 @@ public final class BenchCommand implements Command {
                   --reps N          timed repetitions per model case (default 3)
                   --no-train        model: the denoising step only (the training step needs far more memory)
                   --ops N           model: also the N backend ops that took the most time, with their shares
+                  --blocks LIST     model: sisma and/or attention (default both)
+                  --threads N       model: a backend on host threads (cpu) made with N threads for the run
                   serve [OPTIONS]:  the HTTP server under load, the same as sisma serve --bench [OPTIONS]
                   Figures and the peers (OpenBLAS, PyTorch) are recorded in docs/benchmarks.md.""";
     }
@@ -96,7 +98,7 @@ public final class BenchCommand implements Command {
             rest.addAll(args.subList(1, args.size()));
             return serve.run(rest, ctx);
         }
-        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops"), Set.of("--no-train"));
+        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops", "--blocks", "--threads"), Set.of("--no-train"));
         List<String> what = a.positional();
         String mode = what.isEmpty() ? "engine" : what.get(0);
         if (what.size() > 1 || !(mode.equals("engine") || mode.equals("model"))) {
@@ -122,12 +124,32 @@ public final class BenchCommand implements Command {
         if (ops < 0) {
             throw new UsageException("--ops needs a count of 0 or more, got " + ops);
         }
-        ctx.out().println("model benchmark on " + backend.name() + " (" + backend.device() + ")");
-        ModelBenchmark.runAll(configs, tokens, a.getInt("--reps", 3), !a.has("--no-train"), backend, r -> {
-            ctx.out().println(r.line());
-            ctx.out().print(r.opsTable(ops));
-        });
-        return 0;
+        List<String> blocks = List.of(a.get("--blocks", "sisma,attention").split(","));
+        for (String b : blocks) {
+            if (!b.equals("sisma") && !b.equals("attention")) {
+                throw new UsageException("--blocks takes sisma and/or attention, got '" + b + "'");
+            }
+        }
+        int reps = a.getInt("--reps", 3);
+        java.util.function.Function<Backend, Integer> bench = be -> {
+            ctx.out().println("model benchmark on " + be.name() + " (" + be.device() + ")");
+            ModelBenchmark.runAll(configs, blocks, tokens, reps, !a.has("--no-train"), be, r -> {
+                ctx.out().println(r.line());
+                ctx.out().print(r.opsTable(ops));
+            });
+            return 0;
+        };
+        if (!a.has("--threads")) {
+            return bench.apply(backend);
+        }
+        int n = a.getInt("--threads", 0);
+        BackendThreads bt = threads.stream().filter(t -> t.name().equals(backend.name())).findFirst()
+                .orElseThrow(() -> new UsageException("--threads: backend '" + backend.name() + "' has no thread count"));
+        try {
+            return bt.withThreads(n, bench);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--threads: " + e.getMessage());
+        }
     }
 
     private Backend backend(String name) {

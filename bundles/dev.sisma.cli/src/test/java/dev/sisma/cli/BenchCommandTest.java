@@ -157,4 +157,40 @@ class BenchCommandTest {
         UsageException e = assertThrows(UsageException.class, () -> run("model", "--ops", "-1"));
         assertTrue(e.getMessage().contains("--ops"), e.getMessage());
     }
+    @Test
+    void modelBlocksAndThreadsPickTheCasesAndTheBackendsThreadCount() {
+        List<Integer> made = new ArrayList<>();
+        bench.addThreads(new BackendThreads() {
+            @Override
+            public String name() {
+                return "cpu";
+            }
+
+            @Override
+            public int threads() {
+                return 2;
+            }
+
+            @Override
+            public <T> T withThreads(int threads, Function<Backend, T> work) {
+                made.add(threads);
+                try (CpuBackend be = new CpuBackend(threads)) {
+                    return work.apply(be);
+                }
+            }
+        });
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            when(backends.current()).thenReturn(Optional.of(cpu));
+            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--blocks", "sisma", "--threads", "1"));
+            String s = out.toString(StandardCharsets.UTF_8);
+            assertEquals(List.of(1), made);
+            assertTrue(s.contains("model benchmark on cpu (1 thread, "), s);
+            assertTrue(s.matches("(?s).*demo +sisma +16 tokens.*"), s);
+            assertTrue(!s.contains("attention"), s);
+            UsageException e = assertThrows(UsageException.class, () -> run("model", "--blocks", "mlp"));
+            assertTrue(e.getMessage().contains("--blocks"), e.getMessage());
+            e = assertThrows(UsageException.class, () -> run("model", "--configs", "demo", "--tokens", "16", "--threads", "0"));
+            assertTrue(e.getMessage().startsWith("--threads: "), e.getMessage());
+        }
+    }
 }

@@ -631,6 +631,75 @@ public final class Ops {
         }, ins(x, gamma, beta), mean, rstd);
     }
 
+    // ================================================================= fused AdaLN and Mamba gates
+    //
+    // One backend call each when no tape is recorded (inference): no temporaries, one pass over
+    // memory. When a gradient is wanted they are the plain compositions below, whose backward the
+    // tape already has (training keeps its exact arithmetic).
+
+    private static boolean taped(Tensor... ts) {
+        if (!NoGrad.gradEnabled()) return false;
+        for (Tensor t : ts) if (t.requiresGrad()) return true;
+        return false;
+    }
+
+    /** [B, D] to [B, 1, D]: a per-sample vector broadcast over the tokens. */
+    private static Tensor perSample(Tensor v) {
+        return reshape(v, v.dim(0), 1, v.dim(1));
+    }
+
+    private static void checkPerSample(String op, Tensor x, Tensor... vs) {
+        check(x.rank() == 3, op + ": input " + x.shape() + " is not [B, T, D]");
+        for (Tensor v : vs) {
+            check(v.shape().equals(Shape.of(x.dim(0), x.dim(2))), op + ": " + v.shape() + " is not [B, D] for input " + x.shape());
+            Tensor.requireSameBackend(x, v);
+        }
+    }
+
+    /** AdaLN's modulation {@code x * (1 + scale) + shift}: x [B, T, D], shift and scale [B, D] (per sample). */
+    public static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
+        checkPerSample("modulate", x, shift, scale);
+        if (taped(x, shift, scale)) return add(mul(x, perSample(scale).add(1f)), perSample(shift));
+        Tensor y = alloc(x.backend(), x.shape());
+        x.backend().modulate(x.buffer(), shift.buffer(), scale.buffer(), y.buffer(), x.dim(0), x.dim(1), x.dim(2));
+        return y;
+    }
+
+    /** {@link #layerNorm} (no affine) then {@link #modulate}: AdaLN's input to each branch. */
+    public static Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, float eps) {
+        checkPerSample("layerNormModulate", x, shift, scale);
+        if (taped(x, shift, scale)) return modulate(layerNorm(x, null, null, eps), shift, scale);
+        Tensor y = alloc(x.backend(), x.shape());
+        x.backend().layerNormModulate(x.buffer(), shift.buffer(), scale.buffer(), y.buffer(), x.dim(0), x.dim(1), x.dim(2), eps);
+        return y;
+    }
+
+    /** AdaLN-Zero's gated residual {@code x + gate * y}: x, y [B, T, D], gate [B, D] (per sample). */
+    public static Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        checkPerSample("gatedResidual", x, gate);
+        check(y.shape().equals(x.shape()), "gatedResidual: branch " + y.shape() + " for input " + x.shape());
+        Tensor.requireSameBackend(x, y);
+        if (taped(x, gate, y)) return add(x, mul(perSample(gate), y));
+        Tensor out = alloc(x.backend(), x.shape());
+        x.backend().gatedResidual(x.buffer(), gate.buffer(), y.buffer(), out.buffer(), x.dim(0), x.dim(1), x.dim(2));
+        return out;
+    }
+
+    /**
+     * Mamba's output gate {@code x * silu(z)} with z = {@code zz[..., zFrom : zFrom + C]} for x [..., C]
+     * (z read in place, e.g. the second half of in_proj's output, without the copy a slice makes).
+     */
+    public static Tensor siluGate(Tensor x, Tensor zz, int zFrom) {
+        int cols = x.dim(-1), zcols = zz.dim(-1);
+        check(zz.rank() == x.rank() && zz.size() / zcols == x.size() / cols && zFrom >= 0 && zFrom + cols <= zcols,
+                "siluGate: z columns [" + zFrom + ", " + (zFrom + cols) + ") of " + zz.shape() + " for input " + x.shape());
+        Tensor.requireSameBackend(x, zz);
+        if (taped(x, zz)) return mul(x, silu(slice(zz, -1, zFrom, zFrom + cols)));
+        Tensor out = alloc(x.backend(), x.shape());
+        x.backend().siluGate(x.buffer(), zz.buffer(), zFrom, zcols, out.buffer(), Math.toIntExact(x.size() / cols), cols);
+        return out;
+    }
+
     /** GroupNorm of x [N, C, ...] in {@code groups} groups; gamma, beta [C] or null. */
     public static Tensor groupNorm(Tensor x, int groups, Tensor gamma, Tensor beta, float eps) {
         check(x.rank() >= 2, "groupNorm: input " + x.shape() + " is not [N, C, ...]");

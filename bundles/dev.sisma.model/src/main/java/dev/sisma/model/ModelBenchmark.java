@@ -91,6 +91,7 @@ public final class ModelBenchmark {
         Backend timed = timing.wrap(backend);
         FlowMatching fm = new FlowMatching(cfg);
         try (Sisma model = new Sisma(cfg, timed); Scope outer = Scope.open()) {
+            Checkpoints.applyWeightFormat(model); // -Dsisma.weights=bf16: the half-size weights' step time
             int s = cfg.inputSize(), m = cfg.imageSize();
             Tensor x = Tensor.randn(timed, 1, 0, batch, cfg.inChannels(), s, s);
             Tensor mask = Tensor.rand(timed, 2, 0, batch, cfg.maskClasses(), m, m);
@@ -133,9 +134,15 @@ public final class ModelBenchmark {
     /** {@link #runAll(List, int[], int, Backend, java.util.function.Consumer)}, the training steps only when {@code train}. */
     public static List<Result> runAll(List<String> configs, int[] tokenCounts, int reps, boolean train, Backend backend,
             java.util.function.Consumer<Result> each) {
+        return runAll(configs, List.of("sisma", "attention"), tokenCounts, reps, train, backend, each);
+    }
+
+    /** As above for the given block types only ("sisma", "attention"). */
+    public static List<Result> runAll(List<String> configs, List<String> blockTypes, int[] tokenCounts, int reps, boolean train,
+            Backend backend, java.util.function.Consumer<Result> each) {
         List<Result> out = new ArrayList<>();
         for (String name : configs) {
-            for (String type : new String[] {"sisma", "attention"}) {
+            for (String type : blockTypes) {
                 for (int tokens : tokenCounts) {
                     Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend, train);
                     out.add(r);

@@ -45,16 +45,23 @@ public final class Sisma extends Module {
 
     // ================================================================ helpers
 
-    /** {@code x * (1 + scale) + shift}; x [B, T, D], shift/scale [B, D] broadcast over tokens. */
-    static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-        int b = shift.dim(0), d = shift.dim(1);
-        Tensor sc = reshape(scale, b, 1, d).add(1f);           // [B, 1, D]
-        return add(mul(x, sc), reshape(shift, b, 1, d));       // [B, T, D]
+    /**
+     * Frees activations after their last use when no tape needs them ({@link Tensor#free()}; a
+     * no-op in training): a denoising step then holds a few of a block's activations at a time.
+     */
+    static void free(Tensor... ts) {
+        for (Tensor t : ts) {
+            t.free();
+        }
     }
 
-    /** [B, D] to [B, 1, D], so a per-sample vector broadcasts over the tokens. */
-    static Tensor perSample(Tensor v) {
-        return reshape(v, v.dim(0), 1, v.dim(1));
+    /** {@code f(t)}, freeing t afterwards unless f returned t itself (an identity scan order). */
+    static Tensor consume(Tensor t, java.util.function.UnaryOperator<Tensor> f) {
+        Tensor r = f.apply(t);
+        if (r != t) {
+            t.free();
+        }
+        return r;
     }
 
     /** A seed per parameter from the model seed and the parameter's name, so init does not depend on build order. */
@@ -169,13 +176,27 @@ public final class Sisma extends Module {
 
         /** delta = softplus(dt_proj(dlow) + dt_bias): dlow [B, L, R] -> [B, L, E]. */
         Tensor delta(Tensor dlow) {
-            return Ops.softplus(dtProj().forward(dlow));
+            return consume(dtProj().forward(dlow), Ops::softplus);
         }
 
         /** A = -exp(A_log), [E, N]. */
         Tensor a() {
-            return Ops.neg(Ops.exp(aLog().value()));
+            return consume(Ops.exp(aLog().value()), Ops::neg);
         }
+
+        /**
+         * The scan and Mamba's output gate: y = scan(u, delta, A, B, C, D) * silu(z), z the second
+         * half of in_proj's output xz (read in place), then out_proj. Frees its inputs but xz's owner's.
+         */
+        Tensor scanGateOut(Tensor u, Tensor delta, Tensor b, Tensor c, Tensor xz) {
+            Tensor a = a();
+            Tensor y = Ops.selectiveScan(u, delta, a, b, c, dSkip().value());         // [B, L, E]
+            free(a, delta, b, c);
+            Tensor g = consume(y, t -> Ops.siluGate(t, xz, inner));                     // [B, L, E]
+            return consume(g, outProj()::forward);                                     // [B, L, D]
+        }
+
+        abstract Linear outProj();
 
         /** Mamba init of A_log, D, dt_proj (weight and bias); see the spec's "Mamba core". */
         void initMamba(SismaConfig cfg, long seed, String prefix) {
@@ -227,14 +248,20 @@ public final class Sisma extends Module {
         @Override Linear dtProj() { return dtProj; }
         @Override Parameter aLog() { return aLog; }
         @Override Parameter dSkip() { return dSkip; }
+        @Override Linear outProj() { return outProj; }
 
         /** h [B, L, D] (scan order) -> [B, L, D]. */
         Tensor forward(Tensor h) {
-            List<Tensor> xz = chunk(inProj.forward(h), 2, -1);                      // x, z [B, L, E]
-            Tensor u = silu(conv1d.forward(xz.get(0)));                              // [B, L, E]
-            List<Tensor> dbc = split(xProj.forward(u), -1, rank, state, state);     // [B, L, R], [B, L, N], [B, L, N]
-            Tensor y = Ops.selectiveScan(u, delta(dbc.get(0)), a(), dbc.get(1), dbc.get(2), dSkip.value()); // [B, L, E]
-            return outProj.forward(mul(y, silu(xz.get(1))));                        // [B, L, D]
+            Tensor xz = inProj.forward(h);                                           // x | z [B, L, 2E]
+            Tensor x = Ops.slice(xz, -1, 0, inner);                                  // [B, L, E]
+            Tensor u = consume(consume(x, conv1d::forward), Ops::silu);               // [B, L, E]
+            Tensor proj = xProj.forward(u);
+            List<Tensor> dbc = split(proj, -1, rank, state, state);                 // [B, L, R], [B, L, N], [B, L, N]
+            free(proj);
+            Tensor delta = consume(dbc.get(0), this::delta);                          // [B, L, E]
+            Tensor out = scanGateOut(u, delta, dbc.get(1), dbc.get(2), xz);          // [B, L, D]
+            free(u, xz);
+            return out;
         }
     }
 
@@ -271,16 +298,21 @@ public final class Sisma extends Module {
         @Override Linear dtProj() { return dtProj; }
         @Override Parameter aLog() { return aLog; }
         @Override Parameter dSkip() { return dSkip; }
+        @Override Linear outProj() { return outProj; }
 
         /** h [B, L, D] content and sm [B, L, D] mask tokens, both in scan order -> [B, L, D]. */
         Tensor forward(Tensor h, Tensor sm) {
-            List<Tensor> xz = chunk(inProj.forward(h), 2, -1);                      // x, z [B, L, E]
-            Tensor u = silu(conv1d.forward(xz.get(0)));                              // content [B, L, E]
-            Tensor m = silu(conv1dM.forward(condProj.forward(sm)));                  // mask [B, L, E]
-            Tensor dlow = xProjDt.forward(u);                                        // [B, L, R]
-            List<Tensor> bc = chunk(xProjBc.forward(m), 2, -1);                     // B, C [B, L, N]
-            Tensor y = Ops.selectiveScan(scanMask ? m : u, delta(dlow), a(), bc.get(0), bc.get(1), dSkip.value()); // [B, L, E]
-            return outProj.forward(mul(y, silu(xz.get(1))));                        // [B, L, D]
+            Tensor xz = inProj.forward(h);                                           // x | z [B, L, 2E]
+            Tensor x = Ops.slice(xz, -1, 0, inner);                                  // [B, L, E]
+            Tensor u = consume(consume(x, conv1d::forward), Ops::silu);               // content [B, L, E]
+            Tensor m = consume(consume(condProj.forward(sm), conv1dM::forward), Ops::silu); // mask [B, L, E]
+            Tensor delta = consume(xProjDt.forward(u), this::delta);                  // [B, L, E]
+            Tensor proj = xProjBc.forward(m);
+            List<Tensor> bc = chunk(proj, 2, -1);                                    // B, C [B, L, N]
+            free(proj);
+            Tensor out = scanGateOut(scanMask ? m : u, delta, bc.get(0), bc.get(1), xz); // [B, L, D]
+            free(u, m, xz);
+            return out;
         }
     }
 
@@ -371,19 +403,37 @@ public final class Sisma extends Module {
             this.inverse = order == null ? null : ScanOrders.inverse(order);
         }
 
-        /** x [B, T, D] raster, sm [B, T, D] raster mask tokens, c [B, D] -> [B, T, D] raster. */
+        /**
+         * x [B, T, D] raster, sm [B, T, D] raster mask tokens, c [B, D] -> [B, T, D] raster.
+         * AdaLN's layer norm + modulation and the gated residuals are single fused ops; without a
+         * tape each activation is freed after its last use (x, sm and c stay the caller's).
+         */
         Tensor forward(Tensor x, Tensor sm, Tensor c) {
-            List<Tensor> m = chunk(modulation.forward(silu(c)), 9, 1);            // 9 x [B, D]
-            Tensor h1 = modulate(Ops.layerNorm(x, null, null, eps), m.get(0), m.get(1)); // [B, T, D]
-            Tensor a1 = selfMamba != null ? inRaster(selfMamba.forward(toScan(h1))) : attn.forward(h1, null);
-            x = add(x, mul(perSample(m.get(2)), a1));                               // [B, T, D]
-            Tensor h2 = modulate(Ops.layerNorm(x, null, null, eps), m.get(3), m.get(4));
-            Tensor a2 = crossMamba != null ? inRaster(crossMamba.forward(toScan(h2), toScan(sm)))
-                    : crossAttn.forward(h2, sm);
-            x = add(x, mul(perSample(m.get(5)), a2));                               // [B, T, D]
-            Tensor h3 = modulate(Ops.layerNorm(x, null, null, eps), m.get(6), m.get(7));
-            Tensor a3 = fc2.forward(Ops.gelu(fc1.forward(h3)));                     // [B, T, D]
-            return add(x, mul(perSample(m.get(8)), a3));                            // [B, T, D]
+            List<Tensor> m = chunk(consume(silu(c), modulation::forward), 9, 1);     // 9 x [B, D]
+            Tensor h1 = Ops.layerNormModulate(x, m.get(0), m.get(1), eps);           // [B, T, D]
+            Tensor a1 = selfMamba != null ? inRaster(consume(consume(h1, this::toScan), selfMamba::forward))
+                    : consume(h1, h -> attn.forward(h, null));
+            Tensor x1 = Ops.gatedResidual(x, m.get(2), a1);                          // [B, T, D]
+            free(a1);
+            Tensor h2 = Ops.layerNormModulate(x1, m.get(3), m.get(4), eps);
+            Tensor a2;
+            if (crossMamba != null) {
+                Tensor sms = toScan(sm);
+                a2 = inRaster(consume(consume(h2, this::toScan), h -> crossMamba.forward(h, sms)));
+                if (sms != sm) {
+                    free(sms);
+                }
+            } else {
+                a2 = consume(h2, h -> crossAttn.forward(h, sm));
+            }
+            Tensor x2 = Ops.gatedResidual(x1, m.get(5), a2);                         // [B, T, D]
+            free(x1, a2);
+            Tensor h3 = Ops.layerNormModulate(x2, m.get(6), m.get(7), eps);
+            Tensor a3 = consume(consume(consume(h3, fc1::forward), Ops::gelu), fc2::forward); // [B, T, D]
+            Tensor out = Ops.gatedResidual(x2, m.get(8), a3);                        // [B, T, D]
+            free(x2, a3);
+            m.forEach(Tensor::free);
+            return out;
         }
 
         /** Raster order -> this block's scan order (along the token axis). */
@@ -391,9 +441,9 @@ public final class Sisma extends Module {
             return order == null ? t : gather(t, 1, order);
         }
 
-        /** This block's scan order -> raster order. */
+        /** This block's scan order -> raster order; frees t (when it is a copy). */
         private Tensor inRaster(Tensor t) {
-            return inverse == null ? t : gather(t, 1, inverse);
+            return inverse == null ? t : consume(t, s -> gather(s, 1, inverse));
         }
     }
 
@@ -415,8 +465,8 @@ public final class Sisma extends Module {
         }
 
         Tensor forward(Tensor x, Tensor c) {
-            List<Tensor> m = chunk(modulation.forward(silu(c)), 2, 1);            // shift, scale [B, D]
-            return linear.forward(modulate(Ops.layerNorm(x, null, null, eps), m.get(0), m.get(1))); // [B, T, p p C]
+            List<Tensor> m = chunk(consume(silu(c), modulation::forward), 2, 1);     // shift, scale [B, D]
+            return consume(Ops.layerNormModulate(x, m.get(0), m.get(1), eps), linear::forward); // [B, T, p p C]
         }
     }
 
@@ -608,7 +658,9 @@ public final class Sisma extends Module {
             if (inference) {
                 // no tape: free each block's activations as soon as its output exists
                 try (Scope s = Scope.open()) {
-                    h = s.keep(block.forward(h, sm, c));                         // [B, T, D]
+                    Tensor next = s.keep(block.forward(h, sm, c));               // [B, T, D]
+                    h.free();                                                    // the previous block's output
+                    h = next;
                 }
             } else {
                 h = block.forward(h, sm, c);                                      // [B, T, D]

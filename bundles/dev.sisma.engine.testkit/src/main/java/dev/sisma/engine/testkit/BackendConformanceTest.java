@@ -537,6 +537,62 @@ public abstract class BackendConformanceTest {
 
     // ============================================================ training
 
+    // ============================================================ fused AdaLN and Mamba gates
+
+    // A backend's own kernels are checked here against the definitions; the default composites
+    // are checked by the same tests run on a backend with only the primitives (the CPU module's
+    // CompositeConformanceTest, the minimal example backend).
+
+    @Test
+    public void fusedAdaLnOpsMatchTheirDefinition() {
+        int batch = 2, tokens = 5, cols = 37, n = batch * tokens * cols; // cols crosses a vector width
+        float eps = 1e-6f;
+        float[] x = random(n, -3, 3), y = random(n, -2, 2);
+        float[] shift = random(batch * cols, -1, 1), scale = random(batch * cols, -1, 1), gate = random(batch * cols, -1, 1);
+        double[] ln = Reference.layerNorm(d(x), null, null, batch * tokens, cols, eps);
+        double[] mod = new double[n], lnMod = new double[n], res = new double[n];
+        for (int i = 0; i < n; i++) {
+            int v = i / (tokens * cols) * cols + i % cols; // the sample's [b, c]
+            mod[i] = x[i] * (1.0 + scale[v]) + shift[v];
+            lnMod[i] = ln[i] * (1.0 + scale[v]) + shift[v];
+            res[i] = x[i] + (double) gate[v] * y[i];
+        }
+        DeviceBuffer xb = up(x), yb = up(y), sh = up(shift), sc = up(scale), gt = up(gate);
+        DeviceBuffer o1 = zeros(n), o2 = zeros(n), o3 = zeros(n);
+        be().modulate(xb, sh, sc, o1, batch, tokens, cols);
+        assertClose(mod, down(o1), 1e-6, 1e-6, "modulate");
+        be().layerNormModulate(xb, sh, sc, o2, batch, tokens, cols, eps);
+        assertClose(lnMod, down(o2), 1e-5, 1e-5, "layerNormModulate");
+        be().gatedResidual(xb, gt, yb, o3, batch, tokens, cols);
+        assertClose(res, down(o3), 1e-6, 1e-6, "gatedResidual");
+        // in place: modulate into x, the residual into x and into y
+        DeviceBuffer xi = up(x), yi = up(y);
+        be().modulate(xi, sh, sc, xi, batch, tokens, cols);
+        assertClose(mod, down(xi), 1e-6, 1e-6, "modulate in place");
+        xi = up(x);
+        be().gatedResidual(xi, gt, yb, xi, batch, tokens, cols);
+        assertClose(res, down(xi), 1e-6, 1e-6, "gatedResidual into x");
+        be().gatedResidual(xb, gt, yi, yi, batch, tokens, cols);
+        assertClose(res, down(yi), 1e-6, 1e-6, "gatedResidual into y");
+    }
+
+    @Test
+    public void siluGateReadsZWithARowStride() {
+        int rows = 7, cols = 35, zcols = 2 * cols + 3, off = cols + 1;
+        float[] x = random(rows * cols, -2, 2), z = random(rows * zcols, -8, 8);
+        double[] want = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) want[r * cols + c] = x[r * cols + c] * Reference.unary(UnaryOp.SILU, z[off + r * zcols + c]);
+        }
+        DeviceBuffer zb = up(z);
+        DeviceBuffer out = zeros(rows * cols);
+        be().siluGate(up(x), zb, off, zcols, out, rows, cols);
+        assertClose(want, down(out), 1e-6, 1e-5, "siluGate");
+        DeviceBuffer xi = up(x);
+        be().siluGate(xi, zb, off, zcols, xi, rows, cols);
+        assertClose(want, down(xi), 1e-6, 1e-5, "siluGate in place");
+    }
+
     @Test
     public void adamwMatchesPyTorchFormula() {
         int n = 53;

@@ -1,9 +1,11 @@
 package dev.sisma.engine.internal;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.spi.Backend;
 import dev.sisma.engine.spi.BinaryOp;
 import dev.sisma.engine.spi.CompareOp;
@@ -25,6 +27,7 @@ public final class Composites {
     private Composites() {}
 
     private static final ValueLayout.OfFloat LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long[] ONE = {1}, ZERO = {0};
     /** Host chunk for uploads, downloads and random numbers: bounds the heap a copy through the host needs. */
     private static final int CHUNK = 1 << 20;
@@ -94,6 +97,23 @@ public final class Composites {
             }
         }
         return dst;
+    }
+
+    /** 16-bit floats widened on the host into a float32 buffer (exact), in chunks. */
+    public static DeviceBuffer uploadHalf(Backend be, MemorySegment src, DType format) {
+        long n = halfCount(src, format);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment f = arena.allocate(n * 4, 4);
+            for (long i = 0; i < n; i++) f.set(LE, 4 * i, format.fromHalf(src.get(I16, 2 * i)));
+            return be.upload(f);
+        }
+    }
+
+    /** The value count of a segment of 16-bit floats; fails for F32 and odd sizes. */
+    public static long halfCount(MemorySegment src, DType format) {
+        if (format != DType.BF16 && format != DType.F16) throw new IllegalArgumentException("uploadHalf: format must be F16 or BF16, got " + format);
+        if (src.byteSize() % 2 != 0) throw new IllegalArgumentException("segment of " + src.byteSize() + " bytes is not whole 16-bit values");
+        return src.byteSize() / 2;
     }
 
     public static void download(Backend be, DeviceBuffer src, MemorySegment dst) {
@@ -276,6 +296,55 @@ public final class Composites {
             flat(be, BinaryOp.SUB, g, t, t, n);
             perRow(be, BinaryOp.SUB, t, mg, t, rows, cols);
             perRow(be, BinaryOp.MUL, t, rstd, dx, rows, cols);
+        }
+    }
+
+    // ================================================================ fused AdaLN and Mamba gates
+
+    /** Strides of [batch, tokens, cols] contiguous, and of a [batch, cols] vector broadcast over the tokens. */
+    private static long[] full(int tokens, int cols) {
+        return new long[] {(long) tokens * cols, cols, 1};
+    }
+
+    private static long[] perSample(int cols) {
+        return new long[] {cols, 0, 1};
+    }
+
+    public static void modulate(Backend be, DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y,
+                                int batch, int tokens, int cols) {
+        int[] shape = {batch, tokens, cols};
+        try (DeviceBuffer s1 = be.allocate((long) batch * cols)) {
+            be.affine(scale, s1, (long) batch * cols, 1f, 1f);                       // 1 + scale
+            be.binary(BinaryOp.MUL, x, full(tokens, cols), s1, perSample(cols), y, shape);
+            be.binary(BinaryOp.ADD, y, full(tokens, cols), shift, perSample(cols), y, shape);
+        }
+    }
+
+    public static void layerNormModulate(Backend be, DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y,
+                                         int batch, int tokens, int cols, float eps) {
+        int rows = batch * tokens;
+        try (DeviceBuffer mean = be.allocate(rows); DeviceBuffer rstd = be.allocate(rows)) {
+            be.layerNorm(x, null, null, y, mean, rstd, rows, cols, eps);
+        }
+        be.modulate(y, shift, scale, y, batch, tokens, cols);
+    }
+
+    public static void gatedResidual(Backend be, DeviceBuffer x, DeviceBuffer gate, DeviceBuffer y, DeviceBuffer out,
+                                     int batch, int tokens, int cols) {
+        int[] shape = {batch, tokens, cols};
+        try (DeviceBuffer t = be.allocate((long) batch * tokens * cols)) {
+            be.binary(BinaryOp.MUL, gate, perSample(cols), y, full(tokens, cols), t, shape);
+            be.binary(BinaryOp.ADD, x, full(tokens, cols), t, full(tokens, cols), out, shape);
+        }
+    }
+
+    public static void siluGate(Backend be, DeviceBuffer x, DeviceBuffer z, long zOffset, long zStride, DeviceBuffer out,
+                                int rows, int cols) {
+        long n = (long) rows * cols;
+        try (DeviceBuffer g = be.allocate(n)) {
+            be.copy(z, zOffset, new long[] {zStride, 1}, g, 0, new long[] {cols, 1}, new int[] {rows, cols});
+            be.unary(UnaryOp.SILU, g, g, n);
+            flat(be, BinaryOp.MUL, x, g, out, n);
         }
     }
 

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import org.osgi.annotation.versioning.ConsumerType;
 
 import dev.sisma.engine.internal.Composites;
+import dev.sisma.engine.io.DType;
 
 /**
  * A compute backend: the ONLY thing a compute backend implements. Registered as an OSGi service
@@ -82,6 +83,17 @@ public interface Backend {
      */
     default DeviceBuffer map(MemorySegment src) {
         return upload(src);
+    }
+
+    /**
+     * A buffer of the 16-bit floats in {@code src} ({@code format} F16 or BF16, little-endian, any
+     * alignment; copied) that reads as float32 everywhere, each value widened exactly: weights kept
+     * at half their size. The default widens them into a float32 buffer; the CPU backend keeps the
+     * 16-bit values and widens them where its GEMM packs the B operand, so a Linear's weight read
+     * only by the GEMM stays half size (any other use widens it to float32 for good).
+     */
+    default DeviceBuffer uploadHalf(MemorySegment src, DType format) {
+        return Composites.uploadHalf(this, src, format);
     }
 
     /** Copies {@code count} elements from {@code src[srcOffset..]} into {@code dst[dstOffset..]}. */
@@ -295,6 +307,43 @@ public interface Backend {
                                DeviceBuffer du, DeviceBuffer ddelta, DeviceBuffer da, DeviceBuffer dbm,
                                DeviceBuffer dcm, DeviceBuffer dd, int b, int l, int e, int n) {
         Composites.selectiveScanBackward(this, u, delta, a, bm, cm, d, dy, du, ddelta, da, dbm, dcm, dd, b, l, e, n);
+    }
+
+    // ---------------------------------------------------------------- fused (AdaLN, Mamba gates)
+
+    /**
+     * AdaLN's modulation: {@code y[b,t,c] = x[b,t,c] * (1 + scale[b,c]) + shift[b,c]} for x, y
+     * [batch, tokens, cols] and shift, scale [batch, cols]. y may be x.
+     */
+    default void modulate(DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y, int batch, int tokens, int cols) {
+        Composites.modulate(this, x, shift, scale, y, batch, tokens, cols);
+    }
+
+    /**
+     * {@link #layerNorm} without affine, then {@link #modulate}, in one:
+     * {@code y[b,t,:] = ((x[b,t,:] - mean) * rstd) * (1 + scale[b,:]) + shift[b,:]}, statistics per
+     * row of cols as in {@link #layerNorm} (none saved). x, y [batch, tokens, cols]; y must not be x.
+     */
+    default void layerNormModulate(DeviceBuffer x, DeviceBuffer shift, DeviceBuffer scale, DeviceBuffer y,
+                                   int batch, int tokens, int cols, float eps) {
+        Composites.layerNormModulate(this, x, shift, scale, y, batch, tokens, cols, eps);
+    }
+
+    /**
+     * AdaLN-Zero's gated residual: {@code out[b,t,c] = x[b,t,c] + gate[b,c] * y[b,t,c]} for x, y, out
+     * [batch, tokens, cols] and gate [batch, cols]. out may be x or y.
+     */
+    default void gatedResidual(DeviceBuffer x, DeviceBuffer gate, DeviceBuffer y, DeviceBuffer out, int batch, int tokens, int cols) {
+        Composites.gatedResidual(this, x, gate, y, out, batch, tokens, cols);
+    }
+
+    /**
+     * Mamba's output gate: {@code out[r,c] = x[r,c] * silu(z[zOffset + r zStride + c])} for x, out
+     * [rows, cols] contiguous and z read with a row stride (z can be the second half of in_proj's
+     * [rows, 2 cols] output, read in place). out may be x.
+     */
+    default void siluGate(DeviceBuffer x, DeviceBuffer z, long zOffset, long zStride, DeviceBuffer out, int rows, int cols) {
+        Composites.siluGate(this, x, z, zOffset, zStride, out, rows, cols);
     }
 
     // ---------------------------------------------------------------- training
