@@ -53,6 +53,8 @@ typedef ulong sk_ulong;
 
 #else
 /* ------------------------------------------------------------------ CUDA C++ */
+#include <mma.h>        /* the tensor-core GEMM (gemm_tc.cl), before the macros below */
+#include <cuda_bf16.h>
 typedef unsigned int sk_uint;
 typedef unsigned long long sk_ulong;
 static __device__ inline unsigned sk_dim3(uint3 v, int d) { return d == 0 ? v.x : d == 1 ? v.y : v.z; }

@@ -135,14 +135,13 @@ def compare(sisma_path, torch_path):
     print(f"PyTorch: {t.get('device')}, torch {t.get('torch')}, CUDA {t.get('cuda')}")
     if "cublas" in s:
         print(f"sisma without cuBLAS: {s['cublas']}")
-    print(f"{'GEMM m x n x k':>20} {'prec':>5} {'sisma GF':>10} {'torch GF':>10} {'ratio':>6}   sk_gemm GF (vs torch fp32)")
+    print(f"{'GEMM m x n x k':>20} {'prec':>5} {'cuBLAS GF':>10} {'torch GF':>10} {'ratio':>6}   sisma's kernel GF (ratio)")
     for shape, row in t["gemm_gflops"].items():
         mine = s["gemm_gflops"].get(shape, {})
         for p in ("fp32", "tf32", "bf16"):
             ours, theirs = mine.get("cublas_" + p), row.get("torch_" + p)
-            extra = ""
-            if p == "fp32" and "sk_gemm_fp32" in mine:
-                extra = f"   {mine['sk_gemm_fp32']:.0f} ({mine['sk_gemm_fp32'] / theirs:.2f})"
+            kernel = mine.get("sk_gemm_" + p)
+            extra = f"   {kernel:.0f} ({kernel / theirs:.2f})" if kernel else ""
             if ours is None:
                 print(f"{shape:>20} {p:>5} {'-':>10} {theirs:>10.0f} {'-':>6}{extra}")
             else:

@@ -60,7 +60,7 @@ final class Cublas implements AutoCloseable {
     /** The first libcublas in {@link #searchPath}, or where it looked; {@code none} (the configured folder) turns cuBLAS off. */
     static Location find(String configuredDir) {
         if (configuredDir != null && configuredDir.strip().equals("none")) {
-            return new Location(null, "cuBLAS turned off (cublasDir = none); GEMM runs on the FP32 sk_gemm kernel");
+            return new Location(null, "cuBLAS turned off (cublasDir = none)");
         }
         List<Path> dirs = searchPath(configuredDir);
         for (Path d : dirs) {
@@ -70,7 +70,7 @@ final class Cublas implements AutoCloseable {
             }
         }
         return new Location(null, "no libcublas (" + String.join(", ", NAMES) + ") in " + dirs
-                + "; GEMM runs on the FP32 sk_gemm kernel (set PID dev.sisma.engine.cuda, property cublasDir)");
+                + "; GEMM runs on the kernels (set PID dev.sisma.engine.cuda, property cublasDir)");
     }
 
     /** Loads libcublas, creates a handle and binds it to {@code stream} (a CUstream handle). */

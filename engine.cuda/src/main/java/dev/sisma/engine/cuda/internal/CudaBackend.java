@@ -10,7 +10,8 @@ import dev.sisma.engine.spi.BinaryOp;
  * The SPI on one CUDA device: {@link GpuBackend} (shared with the OpenCL backend) over a
  * {@link CuRuntime}. What is CUDA's own here: opening a device by ordinal, the names {@code cuda} /
  * {@code cuda:N}, and GEMM through cuBLAS when its library is found ({@link Cublas}, at the
- * configured {@link GemmPrecision}), else the shared FP32 sk_gemm kernel.
+ * configured {@link GemmPrecision}), else on the kernels: the shared FP32 sk_gemm, or at tf32 / bf16
+ * the tensor-core sk_gemm_tf32 / sk_gemm_bf16 (gemm_tc.cl).
  */
 public final class CudaBackend extends GpuBackend<CUdeviceptr> {
     private final CuRuntime rt;
@@ -32,7 +33,7 @@ public final class CudaBackend extends GpuBackend<CUdeviceptr> {
                 rt.onStream(() -> made[0] = new Cublas(where.library(), rt.stream.handle()));
                 c = made[0];
             } catch (RuntimeException | LinkageError e) {
-                why = where.library() + " did not load (" + e.getMessage() + "); GEMM runs on the FP32 sk_gemm kernel";
+                why = where.library() + " did not load (" + e.getMessage() + "); GEMM runs on the kernels";
             }
         }
         this.cublas = c;
@@ -70,8 +71,9 @@ public final class CudaBackend extends GpuBackend<CUdeviceptr> {
 
     @Override
     public String device() {
-        return rt.info + ", GEMM " + (cublas != null ? "cuBLAS " + precision.name().toLowerCase(java.util.Locale.ROOT)
-                + " (" + cublas.library.getFileName() + ")" : "sk_gemm fp32 (" + noCublas + ")");
+        String p = precision.name().toLowerCase(java.util.Locale.ROOT);
+        return rt.info + ", GEMM " + (cublas != null ? "cuBLAS " + p + " (" + cublas.library.getFileName() + ")"
+                : (precision == GemmPrecision.FP32 ? "sk_gemm fp32" : "sk_gemm_" + p + " tensor cores") + " (" + noCublas + ")");
     }
 
     @Override
@@ -79,7 +81,15 @@ public final class CudaBackend extends GpuBackend<CUdeviceptr> {
                            long strideA, GpuBuffer<CUdeviceptr> b, long strideB, float beta, GpuBuffer<CUdeviceptr> c,
                            GpuBuffer<CUdeviceptr> bias) {
         if (cublas == null) {
-            super.gemmRaw(transA, transB, batch, m, n, k, alpha, a, strideA, b, strideB, beta, c, bias);
+            if (precision == GemmPrecision.FP32) {
+                super.gemmRaw(transA, transB, batch, m, n, k, alpha, a, strideA, b, strideB, beta, c, bias);
+            } else {
+                // gemm_tc.cl: 4 warps per 64 x 64 tile of C
+                rt.launch(precision == GemmPrecision.TF32 ? "sk_gemm_tf32" : "sk_gemm_bf16",
+                        new long[] {(n + 63) / 64 * 128L, (m + 63) / 64, batch}, new long[] {128, 1, 1},
+                        transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, strideA, b, strideB, beta, c,
+                        bias == null ? a : bias, bias == null ? 0 : 1);
+            }
             return;
         }
         long pa = address(a), pb = address(b), pc = address(c);

@@ -3,7 +3,8 @@ package dev.sisma.engine.cuda.internal;
 /**
  * How the CUDA backend multiplies matrices with cuBLAS (PID dev.sisma.engine.cuda, property
  * {@code precision}). Inputs, outputs and accumulation stay FP32 in every mode; only the products
- * inside cuBLAS change. Without cuBLAS every mode runs the FP32 sk_gemm kernel.
+ * change. Without cuBLAS: fp32 runs the sk_gemm kernel, tf32 and bf16 the tensor-core kernels of
+ * gemm_tc.cl (sk_gemm_tf32, sk_gemm_bf16).
  */
 public enum GemmPrecision {
     /** FP32 products (CUBLAS_COMPUTE_32F): results as the CPU backend's up to summation order. The default; parity tests use it. */

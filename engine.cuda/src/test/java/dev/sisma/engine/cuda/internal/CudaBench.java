@@ -22,8 +22,8 @@ import dev.sisma.model.sampling.Samplers;
  * peer, src/test/python/cuda_peer.py, times the same things on the same GPU in the same run):
  * <ul>
  * <li>GEMM GFLOPS at 4096^3 and at every shape in {@code --shapes FILE} (lines "m n k": the
- *     model's Linear shapes, as the peer records them), for the sk_gemm kernel and cuBLAS at fp32,
- *     tf32 and bf16;</li>
+ *     model's Linear shapes, as the peer records them), on the kernels (sk_gemm at fp32,
+ *     sk_gemm_tf32 / sk_gemm_bf16 on tensor cores) and on cuBLAS at fp32, tf32 and bf16;</li>
  * <li>the selective scan forward and backward (GpuBench.scanMs);</li>
  * <li>sisma-L/2 at 256 tokens (default init weights): one denoising step at batch 1, 200 Euler
  *     steps for one image, the step at batch 16 (images per second over 200 steps), and the peak
@@ -54,21 +54,24 @@ public final class CudaBench {
         String cublasDir = System.getProperty("sisma.cuda.cublasDir", "");
         Map<String, Object> out = new LinkedHashMap<>();
         Map<String, Object> gemm = new LinkedHashMap<>();
+        for (int[] s : shapes) gemm.put(key(s), new LinkedHashMap<String, Object>());
         try (CudaBackend kernel = CudaBackend.open(0, false, GemmPrecision.FP32, "none")) {
             out.put("device", kernel.device());
-            for (int[] s : shapes) gemm.computeIfAbsent(key(s), k -> new LinkedHashMap<String, Object>());
-            for (int[] s : shapes) put(gemm, s, "sk_gemm_fp32", GpuBench.gemmGflops(kernel, s[0], s[1], s[2], reps));
             double[] scan = GpuBench.scanMs(kernel, reps);
             out.put("scan_fwd_b1_l256_e2048_n16_ms", scan[0]);
             out.put("scan_bwd_b1_l256_e2048_n16_ms", scan[1]);
         }
-        for (GemmPrecision p : GemmPrecision.values()) {
-            try (CudaBackend be = CudaBackend.open(0, false, p, cublasDir)) {
-                if (!be.usesCublas()) {
-                    out.put("cublas", be.device());
-                    break;
+        // the kernels (sk_gemm at fp32, the tensor-core kernels at tf32 and bf16), then cuBLAS
+        for (String dir : new String[] {"none", cublasDir}) {
+            for (GemmPrecision p : GemmPrecision.values()) {
+                try (CudaBackend be = CudaBackend.open(0, false, p, dir)) {
+                    if (!dir.equals("none") && !be.usesCublas()) {
+                        out.put("cublas", be.device());
+                        break;
+                    }
+                    String label = (dir.equals("none") ? "sk_gemm_" : "cublas_") + p.name().toLowerCase(Locale.ROOT);
+                    for (int[] s : shapes) put(gemm, s, label, GpuBench.gemmGflops(be, s[0], s[1], s[2], reps));
                 }
-                for (int[] s : shapes) put(gemm, s, "cublas_" + p.name().toLowerCase(Locale.ROOT), GpuBench.gemmGflops(be, s[0], s[1], s[2], reps));
             }
         }
         out.put("gemm_gflops", gemm);
