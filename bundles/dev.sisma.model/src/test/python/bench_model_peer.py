@@ -3,7 +3,7 @@
 PyTorch peers, in one run on one machine, at one thread count, as ratios.
 
     /usr/bin/python3 bundles/dev.sisma.model/src/test/python/bench_model_peer.py \
-        --blas-lib DIR --configs sisma-S/2,sisma-L/2 --tokens 256
+        [--configs sisma-S/2,sisma-L/2] [--tokens 256] [--threads N] [--blas-lib DIR] [--no-djl]
 
 Peers (each in a child process of its own, so its peak memory is its own):
   torch     the reference model (sisma_ref.py) on this machine's PyTorch (Debian's 1.13) with its
@@ -11,9 +11,9 @@ Peers (each in a child process of its own, so its peak memory is its own):
             chunks (sisma_ref.selective_scan_vec; checked against the loop scan at start);
             torch.set_num_threads(--threads); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed
             from the child's environment (OpenBLAS then picks its own best kernel for the CPU) and
-            --blas-lib DIR, a folder with an OpenBLAS libblas.so.3 (Debian's libopenblas0-pthread:
-            `apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb ob`, then
-            ob/usr/lib/x86_64-linux-gnu/openblas-pthread), goes first on its library path. The child
+            an OpenBLAS libblas.so.3 goes first on its library path: --blas-lib DIR, else Debian's
+            libopenblas0-pthread where installed, else that package fetched by `apt-get download` and
+            unpacked under the model bundle's target/ (the system is not changed). The child
             prints torch.__config__.show() and the BLAS it loaded; with the reference BLAS (Debian's
             default libblas3, about 2 GFLOPS) the run stops, unless --allow-reference-blas.
   djl       a current PyTorch: DJL's pytorch-native-cpu 2.7.1 from Maven Central (resolved by Maven
@@ -309,6 +309,31 @@ def run_java(args, config, tokens):
     return res
 
 
+def openblas_dir():
+    """A folder with an OpenBLAS libblas.so.3 for the torch peer when none is given: Debian's
+    libopenblas0-pthread, installed (its openblas-pthread folder) or else fetched with apt-get download
+    and unpacked under the model bundle's target/ (the system is not touched)."""
+    for d in ("/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/aarch64-linux-gnu/openblas-pthread"):
+        if os.path.exists(os.path.join(d, "libblas.so.3")):
+            return d
+    base = os.path.join(ROOT, "bundles", "dev.sisma.model", "target", "openblas")
+    found = [os.path.join(r, "") for r, _, fs in os.walk(base) if "libblas.so.3" in fs] if os.path.isdir(base) else []
+    if found:
+        return found[0]
+    os.makedirs(base, exist_ok=True)
+    print("torch peer: fetching Debian's libopenblas0-pthread into", base, flush=True)
+    p = subprocess.run(["apt-get", "download", "libopenblas0-pthread"], cwd=base, capture_output=True, text=True)
+    debs = [f for f in os.listdir(base) if f.endswith(".deb")]
+    if p.returncode != 0 or not debs:
+        raise SystemExit("no OpenBLAS for the torch peer: install libopenblas0-pthread or pass --blas-lib DIR ("
+                         + (p.stderr or "").strip()[-300:] + ")")
+    subprocess.run(["dpkg-deb", "-x", debs[0], os.path.join(base, "x")], check=True)
+    found = [r for r, _, fs in os.walk(base) if "libblas.so.3" in fs]
+    if not found:
+        raise SystemExit(f"{debs[0]} holds no libblas.so.3")
+    return found[0]
+
+
 def torch_env(args):
     """The torch children's environment: OpenBLAS picks its own kernel (no forced core type or L2
     size), at --threads threads, with --blas-lib first on the library path."""
@@ -389,7 +414,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per case, each side (median)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of every side (default: all cores)")
     ap.add_argument("--archs", default="mamba", help="mamba (SISMA) and/or attention (the baseline), comma-separated")
-    ap.add_argument("--blas-lib", default=None, help="folder with an OpenBLAS libblas.so.3 for the torch peer")
+    ap.add_argument("--blas-lib", default=None,
+                    help="folder with an OpenBLAS libblas.so.3 for the torch peer (default: Debian's libopenblas0-pthread, "
+                         "installed, or fetched with apt-get download into the model bundle's target/)")
     ap.add_argument("--allow-reference-blas", action="store_true", help="run the torch peer without OpenBLAS")
     ap.add_argument("--no-djl", action="store_true", help="leave out the PyTorch 2.7.1 peer (DJL)")
     ap.add_argument("--parity", action="store_true",
@@ -421,6 +448,8 @@ def main():
         print("TORCH_RESULT " + json.dumps(res), flush=True)
         return
     t_start = time.perf_counter()
+    if not args.no_torch and not args.blas_lib and not args.allow_reference_blas:
+        args.blas_lib = openblas_dir()
     print(f"scan parity: vectorised vs loop scan, max |diff| {check_scan_parity():.1e} (float64)", flush=True)
     env_note = {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.get(k)}
     print(f"threads {args.threads} (every side); removed from the torch peers' environment: {env_note or 'nothing set'}",
