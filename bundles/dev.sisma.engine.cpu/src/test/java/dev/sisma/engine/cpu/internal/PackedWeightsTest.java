@@ -9,6 +9,8 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sisma.engine.testkit.Reference;
+
 /**
  * The GEMM's packed-weight cache: a weight packed once gives the same bits as per-call packing
  * (same kernel, same summation order) and the right product (a double-precision reference), over
@@ -25,23 +27,24 @@ class PackedWeightsTest {
         return b;
     }
 
-    /** C for every batch of A, from a double-precision dot product (B shared by the batch). */
+    /** C for every batch of A from the test kit's double-precision reference (B shared by the batch: stride 0). */
     private static float[] reference(boolean ta, boolean tb, int batch, int m, int n, int k, float alpha, MemorySegment a,
                                      MemorySegment b, float beta, float[] c0, MemorySegment bias) {
-        float[] want = new float[batch * m * n];
-        for (int q = 0; q < batch; q++)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++) {
-                    double dot = 0;
-                    for (int p = 0; p < k; p++) {
-                        float x = a.getAtIndex(Elementwise.F, (long) q * m * k + (ta ? (long) p * m + i : (long) i * k + p));
-                        float y = b.getAtIndex(Elementwise.F, tb ? (long) j * k + p : (long) p * n + j);
-                        dot += (double) x * y;
-                    }
-                    int at = (q * m + i) * n + j;
-                    want[at] = (float) ((beta == 0f ? 0 : beta * c0[at]) + (bias == null ? 0 : bias.getAtIndex(Elementwise.F, j)) + alpha * dot);
-                }
-        return want;
+        double[] want = Reference.gemm(ta, tb, batch, m, n, k, alpha, doubles(a), (long) m * k, doubles(b), 0, beta, doubles(c0),
+                bias == null ? null : doubles(bias));
+        float[] out = new float[want.length];
+        for (int i = 0; i < out.length; i++) out[i] = (float) want[i];
+        return out;
+    }
+
+    private static double[] doubles(MemorySegment s) {
+        return doubles(s.toArray(Elementwise.F));
+    }
+
+    private static double[] doubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
     }
 
     private static void assertClose(float[] want, float[] got, int k, String what) {
