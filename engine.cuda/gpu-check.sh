@@ -62,7 +62,7 @@ else
     step "tests from the kit $KIT (SISMA_REQUIRE_CUDA=true)"
     (cd engine.cuda && SISMA_REQUIRE_CUDA=true timeout 300 "$JAVA" "${JVM_ARGS[@]}" "-Dsisma.cuda.cublasDir=${CUBLAS_DIR:-}" \
         -cp "$CP" dev.sisma.engine.cuda.internal.KitTestRunner) >"$OUT/tests.log" 2>&1 || status=1
-    grep -vE "^\s+at |^WARNING" "$OUT/tests.log" | tail -40
+    grep -E "^\s+(JUnit Jupiter:|=> )|^\[ .*(found|successful|failed|aborted)|training step:|generate cfg|relative error" "$OUT/tests.log" | tail -40
 fi
 
 step "CudaBench and the PyTorch peer"
