@@ -72,22 +72,9 @@ def scan_unbind(u, delta, A, B, C, D):
 
 
 def check_scan_parity():
-    """The vectorised scan (the speed peers') equals the reference loop scan (the goldens'): float64,
-    sequence lengths that end inside a chunk, the scripted form the traces use too."""
-    g = torch.Generator().manual_seed(5)
-    bt, e, n, L = 2, 6, 4, 45
-    args = (torch.randn(bt, e, L, generator=g, dtype=torch.float64),
-            torch.rand(bt, e, L, generator=g, dtype=torch.float64) * 0.5,
-            -torch.rand(e, n, generator=g, dtype=torch.float64) - 0.1,
-            torch.randn(bt, n, L, generator=g, dtype=torch.float64),
-            torch.randn(bt, n, L, generator=g, dtype=torch.float64),
-            torch.randn(e, generator=g, dtype=torch.float64))
-    ref = R.selective_scan_ref(*args)
-    scripted = torch.jit.script(R.selective_scan_vec)
-    worst = 0.0
-    for f in (R.selective_scan_vec, scripted):
-        for chunk in (1, 16, 64):
-            worst = max(worst, (f(*args, chunk=chunk) - ref).abs().max().item())
+    """The vectorised scan (the speed peers') equals the reference loop scan (the goldens'), the
+    scripted form the traces use too."""
+    worst = R.scan_parity([R.selective_scan_vec, torch.jit.script(R.selective_scan_vec)])
     assert worst < 1e-12, f"vectorised scan differs from the reference loop scan by {worst}"
     return worst
 
@@ -327,7 +314,7 @@ def openblas_dir():
     if p.returncode != 0 or not debs:
         raise SystemExit("no OpenBLAS for the torch peer: install libopenblas0-pthread or pass --blas-lib DIR ("
                          + (p.stderr or "").strip()[-300:] + ")")
-    subprocess.run(["dpkg-deb", "-x", debs[0], os.path.join(base, "x")], check=True)
+    subprocess.run(["dpkg-deb", "-x", os.path.join(base, debs[0]), os.path.join(base, "x")], check=True)
     found = [r for r, _, fs in os.walk(base) if "libblas.so.3" in fs]
     if not found:
         raise SystemExit(f"{debs[0]} holds no libblas.so.3")
@@ -344,21 +331,27 @@ def torch_env(args):
     return env
 
 
+def child_result(cmd, env, tag, what):
+    """Runs a peer process (under /usr/bin/time) and returns the JSON of its `tag` line, with its peak RSS."""
+    p = subprocess.run(measured(cmd), capture_output=True, text=True, env=env)
+    out = None
+    for ln in p.stdout.splitlines():
+        if ln.startswith(tag + " "):
+            out = json.loads(ln[len(tag) + 1:])
+    if p.returncode != 0 or out is None:
+        print(p.stdout[-2000:], p.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{what} failed (exit {p.returncode})")
+    out["peak_gb"] = peak_gb(p.stderr)
+    return out
+
+
 def run_torch_case(args, c, a, tk, train, ckpt, trace_dir=None):
     """One PyTorch case in a child process (its own peak memory); returns its result dict."""
     case = dict(config=c, arch=a, tokens=tk, reps=args.reps, train=train, adamw=not args.no_adamw,
                 as_is=args.torch_scan_as_is, warmup=args.torch_warmup, ckpt=ckpt, threads=args.threads,
                 parity=args.parity, trace_dir=trace_dir)
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-case", json.dumps(case)]
-    p = subprocess.run(measured(cmd), capture_output=True, text=True, env=torch_env(args))
-    out = None
-    for ln in p.stdout.splitlines():
-        if ln.startswith("TORCH_RESULT "):
-            out = json.loads(ln[len("TORCH_RESULT "):])
-    if p.returncode != 0 or out is None:
-        print(p.stdout[-2000:], p.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(f"torch case failed (exit {p.returncode}) for {c} {a} at {tk} tokens")
-    out["peak_gb"] = peak_gb(p.stderr)
+    out = child_result(cmd, torch_env(args), "TORCH_RESULT", f"torch case for {c} {a} at {tk} tokens")
     if not args.allow_reference_blas and not out.get("openblas"):
         raise SystemExit(f"the torch peer loaded no OpenBLAS ({out.get('blas')}): the reference BLAS is no fair peer; "
                          "pass --blas-lib DIR (see the module doc) or --allow-reference-blas")
@@ -387,16 +380,7 @@ def run_djl(args, trace_dir):
     cmd = [java, "-cp", args.djl_cp, f"-Dai.djl.pytorch.num_threads={args.threads}", "-Dai.djl.pytorch.num_interop_threads=1",
            "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
            os.path.join(DJL_DIR, "DjlPeer.java"), trace_dir, str(args.reps), str(args.torch_warmup)]
-    p = subprocess.run(measured(cmd), capture_output=True, text=True, env=env)
-    out = None
-    for ln in p.stdout.splitlines():
-        if ln.startswith("DJL_RESULT "):
-            out = json.loads(ln[len("DJL_RESULT "):])
-    if p.returncode != 0 or out is None:
-        print(p.stdout[-2000:], p.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(f"DJL peer failed (exit {p.returncode})")
-    out["peak_gb"] = peak_gb(p.stderr)
-    return out
+    return child_result(cmd, env, "DJL_RESULT", "DJL peer")
 
 
 def fmt(v, unit="s"):

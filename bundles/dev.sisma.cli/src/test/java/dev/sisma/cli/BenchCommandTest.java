@@ -73,26 +73,12 @@ class BenchCommandTest {
     @Test
     void engineRunsABackendOnHostThreadsAtOneThreadAndAtItsConfiguredCount() {
         List<Integer> made = new ArrayList<>();
-        bench.addThreads(new BackendThreads() {
-            @Override
-            public String name() {
-                return "cpu";
-            }
-
-            @Override
-            public int threads() {
-                return 2;
-            }
-
-            @Override
-            public <T> T withThreads(int threads, Function<Backend, T> work) {
-                made.add(threads);
-                Backend be = mock(Backend.class);   // does nothing, at once: what is measured is not the point here
-                when(be.name()).thenReturn("cpu");
-                when(be.device()).thenReturn(threads + " threads");
-                return work.apply(be);
-            }
-        });
+        bench.addThreads(cpuThreads(made, threads -> {
+            Backend be = mock(Backend.class);   // does nothing, at once: what is measured is not the point here
+            when(be.name()).thenReturn("cpu");
+            when(be.device()).thenReturn(threads + " threads");
+            return be;
+        }));
         Backend inUse = mock(Backend.class);
         when(inUse.name()).thenReturn("cpu");
         when(backends.current()).thenReturn(Optional.of(inUse));
@@ -160,7 +146,32 @@ class BenchCommandTest {
     @Test
     void modelBlocksAndThreadsPickTheCasesAndTheBackendsThreadCount() {
         List<Integer> made = new ArrayList<>();
-        bench.addThreads(new BackendThreads() {
+        List<CpuBackend> cpus = new ArrayList<>();
+        bench.addThreads(cpuThreads(made, threads -> {
+            CpuBackend be = new CpuBackend(threads);
+            cpus.add(be);
+            return be;
+        }));
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            when(backends.current()).thenReturn(Optional.of(cpu));
+            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--blocks", "sisma", "--threads", "1"));
+            String s = out.toString(StandardCharsets.UTF_8);
+            assertEquals(List.of(1), made);
+            assertTrue(s.contains("model benchmark on cpu (1 thread, "), s);
+            assertTrue(s.matches("(?s).*demo +sisma +16 tokens.*"), s);
+            assertTrue(!s.contains("attention"), s);
+            UsageException e = assertThrows(UsageException.class, () -> run("model", "--blocks", "mlp"));
+            assertTrue(e.getMessage().contains("--blocks"), e.getMessage());
+            e = assertThrows(UsageException.class, () -> run("model", "--configs", "demo", "--tokens", "16", "--threads", "0"));
+            assertTrue(e.getMessage().startsWith("--threads: "), e.getMessage());
+        } finally {
+            cpus.forEach(CpuBackend::close);
+        }
+    }
+
+    /** The CPU backend's BackendThreads (configured with 2 threads) making its backends with {@code make}, recording each count asked for. */
+    private static BackendThreads cpuThreads(List<Integer> made, java.util.function.IntFunction<Backend> make) {
+        return new BackendThreads() {
             @Override
             public String name() {
                 return "cpu";
@@ -174,23 +185,8 @@ class BenchCommandTest {
             @Override
             public <T> T withThreads(int threads, Function<Backend, T> work) {
                 made.add(threads);
-                try (CpuBackend be = new CpuBackend(threads)) {
-                    return work.apply(be);
-                }
+                return work.apply(make.apply(threads));
             }
-        });
-        try (CpuBackend cpu = new CpuBackend(2)) {
-            when(backends.current()).thenReturn(Optional.of(cpu));
-            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--blocks", "sisma", "--threads", "1"));
-            String s = out.toString(StandardCharsets.UTF_8);
-            assertEquals(List.of(1), made);
-            assertTrue(s.contains("model benchmark on cpu (1 thread, "), s);
-            assertTrue(s.matches("(?s).*demo +sisma +16 tokens.*"), s);
-            assertTrue(!s.contains("attention"), s);
-            UsageException e = assertThrows(UsageException.class, () -> run("model", "--blocks", "mlp"));
-            assertTrue(e.getMessage().contains("--blocks"), e.getMessage());
-            e = assertThrows(UsageException.class, () -> run("model", "--configs", "demo", "--tokens", "16", "--threads", "0"));
-            assertTrue(e.getMessage().startsWith("--threads: "), e.getMessage());
-        }
+        };
     }
 }

@@ -19,6 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * results are the composites' bit for bit. layerNormModulate sums a row's values and squared
  * deviations in vector lanes of float (the plain layerNorm kernel sums in double, one value at a
  * time): a few ulp apart at D = 1024, and four times faster.
+ *
+ * <p>Each op has its own row loop, alike as they look: one shared loop taking the arithmetic as a
+ * lambda is what Elementwise's note on speed warns of (C2 inlines it past its budget and boxes).
  */
 public final class Fused {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
