@@ -8,9 +8,10 @@
  * du, ddelta, per-batch partials of dA and dD, and overwrites S[t] with the per-channel dB terms
  * once h[t] is no longer needed); then dB, dA, dD are sums of the partials (sk_reduce*).
  *
- * The bodies are inline functions of n; the kernels ending in 16 call them with n = 16 (Mamba's
- * usual d_state, the model's default), a compile-time constant: with the loops over k unrolled
- * (SK_UNROLL) h, dh, av, da index only by constants and live in registers. The kernels without
+ * The bodies are inline functions of n. At n = 16 (Mamba's usual d_state, the model's default):
+ * sk_scan_bwd16 calls its body with n = 16, a compile-time constant: with the loops over k unrolled
+ * (SK_UNROLL) dh, av, da index only by constants and live in registers; sk_scan_fwd16 (below) runs
+ * the 16 states in parallel. The kernels without
  * the suffix take any n up to SK_MAX_STATE; their arrays are indexed by a run-time k, which puts
  * them in (cached) private/local memory. */
 #define SK_MAX_STATE 64
@@ -84,6 +85,53 @@ DEVICE void sk_scan_bwd_body(GLOBAL const float *u, GLOBAL const float *delta, G
 #define SK_SCAN_BWD_ARGS u, delta, a, bm, cm, d, hasD, dy, S, du, ddelta, daPart, ddPart, b, l, e
 
 KERNEL void sk_scan_fwd(SK_SCAN_FWD_PARAMS, int n) { sk_scan_fwd_body(SK_SCAN_FWD_ARGS, n); }
-KERNEL void sk_scan_fwd16(SK_SCAN_FWD_PARAMS, int n) { sk_scan_fwd_body(SK_SCAN_FWD_ARGS, 16); }
+
+/* The forward scan at d_state 16 with the states in parallel: the recurrence of each state is
+ * independent, only y = sum_k C[k] h[k] joins them. A work-group of 128 work-items takes 8
+ * (batch, channel) pairs, 16 work-items each, one state per work-item: 16 times the parallelism of
+ * one work-item per channel (a batch-1 step of sisma-L/2 has 2048 channels: 2048 work-items are
+ * too few for a GPU). Each work-item keeps its h in a register; every SK_SCAN_TC positions the
+ * products C[t, k] h[t, k] go through local memory and 2 work-items per output sum them over k,
+ * in k order (the sums are those of sk_scan_fwd). Launch: local 128, global ceil(b e / 8) * 128. */
+#define SK_SCAN_TC 32
+
+KERNEL void sk_scan_fwd16(SK_SCAN_FWD_PARAMS, int n) {
+    LOCAL float part[SK_SCAN_TC][128];
+    int lid = LID(0), k = lid % 16;
+    long g = GRP(0) * 8 + lid / 16;            /* this work-item's (batch, channel) */
+    int active = g < (long) b * e;
+    int ch = active ? (int) (g % e) : 0;
+    long bi = active ? g / e : 0;
+    float av = active ? a[(long) ch * 16 + k] : 0.0f, h = 0.0f;
+    for (int t0 = 0; t0 < l; t0 += SK_SCAN_TC) {
+        for (int tt = 0; tt < SK_SCAN_TC; tt++) {
+            int t = t0 + tt;
+            float c = 0.0f;
+            if (active && t < l) {
+                long row = bi * l + t, at = row * e + ch, bt = row * 16;
+                float dt = delta[at];
+                h = exp(dt * av) * h + dt * u[at] * bm[bt + k];
+                c = cm[bt + k] * h;
+                if (saveStates) S[(row * 16 + k) * e + ch] = h;
+            }
+            part[tt][lid] = c;
+        }
+        BARRIER();
+        if (!saveStates) {
+            for (int o = lid; o < 8 * SK_SCAN_TC; o += 128) {
+                int c8 = o / SK_SCAN_TC, tt = o % SK_SCAN_TC, t = t0 + tt;
+                long go = GRP(0) * 8 + c8;
+                if (go < (long) b * e && t < l) {
+                    int cho = (int) (go % e);
+                    long at = (go / e * l + t) * e + cho;
+                    float acc = 0.0f;
+                    for (int kk = 0; kk < 16; kk++) acc += part[tt][c8 * 16 + kk];
+                    y[at] = acc + (hasD ? d[cho] : 0.0f) * u[at];
+                }
+            }
+        }
+        BARRIER();
+    }
+}
 KERNEL void sk_scan_bwd(SK_SCAN_BWD_PARAMS, int n) { sk_scan_bwd_body(SK_SCAN_BWD_ARGS, n); }
 KERNEL void sk_scan_bwd16(SK_SCAN_BWD_PARAMS, int n) { sk_scan_bwd_body(SK_SCAN_BWD_ARGS, 16); }

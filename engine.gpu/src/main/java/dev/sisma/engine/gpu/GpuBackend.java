@@ -105,6 +105,18 @@ public abstract class GpuBackend<M> implements Backend, AutoCloseable {
         return b.array();
     }
 
+    /**
+     * The forward scan's launch: at n = 16 sk_scan_fwd16, 8 (batch, channel) pairs of 16 state
+     * work-items per group of 128; else one work-item per (batch, channel).
+     */
+    private void scanForward(int n, int b, int e, Object... args) {
+        if (n == SCAN_FIXED_STATE) {
+            dev.launch("sk_scan_fwd16", new long[] {((long) b * e + 7) / 8 * 128}, new long[] {128}, args);
+        } else {
+            launch1("sk_scan_fwd", (long) b * e, args);
+        }
+    }
+
     /** The scan kernel for n states: the n = 16 one has the state count compiled in (see scan.cl). */
     private static String scanKernel(String kernel, int n) {
         return n == SCAN_FIXED_STATE ? kernel + SCAN_FIXED_STATE : kernel;
@@ -660,9 +672,8 @@ public abstract class GpuBackend<M> implements Backend, AutoCloseable {
                               DeviceBuffer y, int b, int l, int e, int n) {
         checkState(n);
         long ble = (long) b * l * e, bln = (long) b * l * n;
-        launch1(scanKernel("sk_scan_fwd", n), (long) b * e, need(u, ble, "scan u"), need(delta, ble, "scan delta"),
-                need(a, (long) e * n, "scan a"), need(bm, bln, "scan B"), need(cm, bln, "scan C"), opt(d, e, "scan D"), flag(d),
-                need(y, ble, "scan y"), dummy, 0, b, l, e, n);
+        scanForward(n, b, e, need(u, ble, "scan u"), need(delta, ble, "scan delta"), need(a, (long) e * n, "scan a"),
+                need(bm, bln, "scan B"), need(cm, bln, "scan C"), opt(d, e, "scan D"), flag(d), need(y, ble, "scan y"), dummy, 0, b, l, e, n);
     }
 
     @Override
@@ -675,7 +686,7 @@ public abstract class GpuBackend<M> implements Backend, AutoCloseable {
                 cb = need(bm, bln, "scan B"), cc = need(cm, bln, "scan C"), cdy = need(dy, ble, "scan dy");
         Object cd = opt(d, e, "scan D");
         try (GpuBuffer<M> states = temp(bln * e); GpuBuffer<M> daPart = temp((long) b * e * n); GpuBuffer<M> ddPart = temp((long) b * e)) {
-            launch1(scanKernel("sk_scan_fwd", n), (long) b * e, cu, cdelta, ca, cb, cc, cd, flag(d), dummy, states, 1, b, l, e, n);
+            scanForward(n, b, e, cu, cdelta, ca, cb, cc, cd, flag(d), dummy, states, 1, b, l, e, n);
             launchRows("sk_weighted_rows", bln, cdy, states, need(dcm, bln, "scan dC"), n, e);
             launch1(scanKernel("sk_scan_bwd", n), (long) b * e, cu, cdelta, ca, cb, cc, cd, flag(d), cdy, states,
                     need(du, ble, "scan du"), need(ddelta, ble, "scan ddelta"), daPart, ddPart, b, l, e, n);

@@ -150,10 +150,12 @@ class OpenClVsCpuTest {
         assertSame(gdb, 1e-4, "groupNorm dbeta");
     }
 
-    @Test
-    void selectiveScanAtModelShapes() {
+    /** n = 16 (the state-parallel sk_scan_fwd16): full groups and chunks, then a last group of 7 of 8 pairs and a partial chunk. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"2, 64, 96", "3, 45, 13"})
+    void selectiveScanAtModelShapes(int b, int l, int e) {
         require();
-        int b = 2, l = 64, e = 96, n = 16;
+        int n = 16;
         DeviceBuffer[] u = up(random(b * l * e, -1, 1)), delta = up(random(b * l * e, 0.001f, 0.2f)),
                 a = up(random(e * n, -16, -1)), bm = up(random(b * l * n, -1, 1)), cm = up(random(b * l * n, -1, 1)),
                 d = up(random(e, 0.5f, 1.5f)), y = zeros(b * l * e), dy = up(random(b * l * e, -1, 1));
