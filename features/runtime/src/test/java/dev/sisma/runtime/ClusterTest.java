@@ -158,4 +158,30 @@ class ClusterTest {
             }
         }
     }
+
+    @Test
+    void serveWithAClusterHasItsJobsRunOnTheWorkers(@TempDir Path state) throws Exception {
+        String cluster = "serve-" + ProcessHandle.current().pid();
+        int p1 = ClusterProcess.freePort();
+        byte[] face = Files.readAllBytes(Path.of(System.getProperty("sisma.examples")).resolve("face-1.png"));
+        try (ClusterProcess w1 = ClusterProcess.worker("w1", cluster, p1, members(p1));
+                ServeProcess server = ServeProcess.start(state, "--cluster", cluster, "--members", members(p1), "--cluster-port",
+                        Integer.toString(ClusterProcess.freePort()), "--cluster-jobs", "4")) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                var r = server.submit(face, java.util.Map.of("samples", "2", "steps", "3", "seed", Integer.toString(10 * i)), null);
+                assertEquals(202, r.statusCode(), r.body());
+                ids.add(ServeProcess.field(r.body(), "id"));
+            }
+            for (String id : ids) {
+                String done = server.await(id, 180_000);
+                assertEquals("done", ServeProcess.field(done, "state"), done);
+                var png = server.getBytes("/api/jobs/" + id + "/samples/1.png");
+                assertEquals(200, png.statusCode());
+                assertEquals(32, javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png.body())).getWidth());
+            }
+            // The worker ran them (one cluster job each), not the server.
+            assertEquals(3, w1.count("sisma worker: done job "), w1.toString());
+        }
+    }
 }

@@ -3,10 +3,8 @@ package dev.sisma.cluster.internal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -148,20 +146,14 @@ final class Batch {
             }
             Thread.sleep(POLL_MILLIS);
         }
-        byte[] raw = new byte[6];
-        new SecureRandom().nextBytes(raw);
-        String batch = HexFormat.of().formatHex(raw);
-        node.batches.set(batch, Codec.options(options));
-        Map<String, byte[]> masks = new LinkedHashMap<>();
-        jobs.forEach((name, png) -> masks.put(ClusterNode.key(batch, name), png));
-        node.masks.putAll(masks);
-        node.work.addAll(masks.keySet());
-        ctx.err().printf("sisma sample: %d mask(s) queued on cluster '%s' for %d worker(s); the queue is held by %s%n", masks.size(),
+        String batch = node.submit(options, jobs);
+        List<String> keys = jobs.keySet().stream().map(name -> ClusterNode.key(batch, name)).toList();
+        ctx.err().printf("sisma sample: %d mask(s) queued on cluster '%s' for %d worker(s); the queue is held by %s%n", keys.size(),
                 node.options.name(), node.workers().size(), node.queueOwner());
         ctx.err().flush();
-        Thread cleanup = new Thread(() -> forget(batch, masks.keySet()), "sisma-sample-cleanup");
+        Thread cleanup = new Thread(() -> node.forget(batch, keys), "sisma-sample-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
-        Set<String> pending = new HashSet<>(masks.keySet());
+        Set<String> pending = new HashSet<>(keys);
         Map<String, Tally> perWorker = new TreeMap<>();
         int failed = 0;
         int doneBefore = total - jobs.size();
@@ -202,7 +194,7 @@ final class Batch {
                 }
             }
         } finally {
-            forget(batch, pending);
+            node.forget(batch, pending);
             try {
                 Runtime.getRuntime().removeShutdownHook(cleanup);
             } catch (IllegalStateException e) {
@@ -218,22 +210,6 @@ final class Batch {
                     t.seconds / t.jobs);
         }
         return failed;
-    }
-
-    /** The batch's options and the masks of jobs still pending leave the cluster: workers drop those jobs. */
-    private void forget(String batch, Set<String> pending) {
-        try {
-            if (!node.hz.getLifecycleService().isRunning()) {
-                return;
-            }
-            for (String k : new ArrayList<>(pending)) {
-                node.masks.delete(k);
-                node.results.delete(k);
-            }
-            node.batches.delete(batch);
-        } catch (RuntimeException e) {
-            // the cluster is gone: nothing is left behind there either
-        }
     }
 
     /** The progress line (rewritten on a terminal, every few seconds in a log). */

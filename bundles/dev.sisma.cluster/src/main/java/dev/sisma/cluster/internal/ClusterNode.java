@@ -38,6 +38,7 @@ final class ClusterNode implements AutoCloseable {
     static final String MASKS = "sisma.masks";
     static final String RESULTS = "sisma.results";
     static final String BATCHES = "sisma.batches";
+    static final String PROGRESS = "sisma.progress";
 
     final HazelcastInstance hz;
     final ClusterOptions options;
@@ -46,6 +47,9 @@ final class ClusterNode implements AutoCloseable {
     final IMap<String, byte[]> masks;
     final IMap<String, byte[]> results;
     final IMap<String, String> batches;
+    /** Sampler steps of running jobs, "done total secondsPerStep", for those who follow a job (the HTTP server). */
+    final IMap<String, String> progress;
+    private final java.security.SecureRandom random = new java.security.SecureRandom();
     private final ScheduledExecutorService reaper;
 
     /** {@code log}: where membership changes are told (one line each). */
@@ -82,6 +86,7 @@ final class ClusterNode implements AutoCloseable {
         masks = hz.getMap(MASKS);
         results = hz.getMap(RESULTS);
         batches = hz.getMap(BATCHES);
+        progress = hz.getMap(PROGRESS);
         hz.getCluster().addMembershipListener(new MembershipListener() {
             @Override
             public void memberAdded(MembershipEvent e) {
@@ -196,7 +201,40 @@ final class ClusterNode implements AutoCloseable {
         }
     }
 
-    /** The masks and options of a batch, keyed by job. */
+    /**
+     * Puts a batch into the cluster: its options, then each job's mask, then the jobs' keys into
+     * the queue (a worker that takes a key finds its mask). Returns the batch's id.
+     */
+    String submit(Map<String, String> batchOptions, Map<String, byte[]> masksByName) {
+        byte[] raw = new byte[6];
+        random.nextBytes(raw);
+        String batch = java.util.HexFormat.of().formatHex(raw);
+        batches.set(batch, Codec.options(batchOptions));
+        Map<String, byte[]> byKey = new java.util.LinkedHashMap<>();
+        masksByName.forEach((name, png) -> byKey.put(key(batch, name), png));
+        masks.putAll(byKey);
+        work.addAll(byKey.keySet());
+        return batch;
+    }
+
+    /** The batch and the masks and results of its jobs in {@code keys} leave the cluster: workers drop those jobs. */
+    void forget(String batch, java.util.Collection<String> keys) {
+        try {
+            if (!hz.getLifecycleService().isRunning()) {
+                return;
+            }
+            for (String k : new ArrayList<>(keys)) {
+                masks.delete(k);
+                results.delete(k);
+                progress.delete(k);
+            }
+            batches.delete(batch);
+        } catch (RuntimeException e) {
+            // the cluster is gone: nothing is left behind there either
+        }
+    }
+
+    /** A job's key: its batch and its name in the batch. */
     static String key(String batch, String name) {
         return batch + "/" + name;
     }

@@ -111,7 +111,7 @@ final class Worker {
         log.flush();
         byte[] result;
         try {
-            List<GeneratedImage> images = generate(Codec.options(batch), maskPng, jobName, () -> lost[0] || stopping);
+            List<GeneratedImage> images = generate(key, Codec.options(batch), maskPng, jobName, () -> lost[0] || stopping);
             List<Long> seeds = new ArrayList<>();
             List<byte[]> pngs = new ArrayList<>();
             for (GeneratedImage g : images) {
@@ -138,6 +138,7 @@ final class Worker {
         }
         node.results.putIfAbsent(key, result);
         node.leases.remove(key, lease[0]);
+        node.progress.delete(key);
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (Codec.result(result).failed()) {
             failed++;
@@ -149,7 +150,7 @@ final class Worker {
         log.flush();
     }
 
-    private List<GeneratedImage> generate(Map<String, String> o, byte[] maskPng, String jobName, java.util.function.BooleanSupplier cancelled) {
+    private List<GeneratedImage> generate(String key, Map<String, String> o, byte[] maskPng, String jobName, java.util.function.BooleanSupplier cancelled) {
         Mask mask = MaskFiles.fromImage(Path.of(jobName), Codec.image(maskPng), false).mask();
         Path weights = null;
         if (o.containsKey("model")) {
@@ -167,7 +168,8 @@ final class Worker {
         return generator.generate(request, new Progress() {
             @Override
             public void step(int doneSteps, int total, double secondsPerStep) {
-                // the coordinator counts whole jobs
+                // For whoever follows the job step by step (the HTTP server's progress events); a batch counts whole jobs.
+                node.progress.setAsync(key, doneSteps + " " + total + " " + secondsPerStep);
             }
 
             @Override

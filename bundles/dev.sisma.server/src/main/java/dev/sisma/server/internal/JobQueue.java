@@ -68,6 +68,8 @@ public final class JobQueue {
     private final int keepFinished;
     private final Path modelsDir;
     private final Path dataDir;
+    /** Workers per backend: 1 on one machine; with a cluster's generator, as many jobs as may wait on the cluster at once. */
+    private final int slots;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -93,8 +95,12 @@ public final class JobQueue {
     final AtomicLong jobNanos = new AtomicLong();
     final AtomicLong resumed = new AtomicLong();
 
+    /**
+     * The generator reference is named so that configuration can target it: {@code sisma serve
+     * --cluster} sets {@code generator.target} to the cluster's generator.
+     */
     @Activate
-    public JobQueue(BundleContext context, @Reference Generator generator, @Reference Backends backends, ServerConfig config)
+    public JobQueue(BundleContext context, @Reference(name = "generator") Generator generator, @Reference Backends backends, ServerConfig config)
             throws IOException {
         this(generator, backends, config, () -> context.getBundle(0).getState() == Bundle.STOPPING);
     }
@@ -111,6 +117,7 @@ public final class JobQueue {
         this.keepFinished = config.keep_finished();
         this.modelsDir = config.models_dir().isBlank() ? null : Path.of(config.models_dir());
         this.dataDir = config.data_dir().isBlank() ? null : Path.of(config.data_dir()).toAbsolutePath().normalize();
+        this.slots = Math.max(1, config.worker_slots());
         Token.ownerOnlyDirectory(stateDir);
         this.store = new JobStore(stateDir);
         List<Job> finished = new ArrayList<>();
@@ -135,11 +142,17 @@ public final class JobQueue {
             if (closing || workers.containsKey(backend.name())) {
                 return;
             }
-            Worker w = new Worker(backend.name());
+            Worker w = new Worker(backend.name(), 0);
             workers.put(backend.name(), w);
             started.removeIf(s -> !s.thread.isAlive());
             started.add(w);
             w.thread.start();
+            // Further slots take the same backend's jobs; they stop with the first (removeBackend).
+            for (int i = 1; i < slots; i++) {
+                Worker sibling = new Worker(backend.name(), i);
+                started.add(sibling);
+                sibling.thread.start();
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -149,10 +162,13 @@ public final class JobQueue {
     void removeBackend(Backend backend) {
         lock.lock();
         try {
-            Worker w = workers.remove(backend.name());
-            if (w != null) {
-                w.gone = true;
-                w.stopped = true;
+            if (workers.remove(backend.name()) != null) {
+                for (Worker w : started) {
+                    if (w.backend.equals(backend.name())) {
+                        w.gone = true;
+                        w.stopped = true;
+                    }
+                }
             }
             changed.signalAll();
         } finally {
@@ -460,9 +476,9 @@ public final class JobQueue {
         volatile boolean stopped;
         volatile boolean gone;
 
-        Worker(String backend) {
+        Worker(String backend, int slot) {
             this.backend = backend;
-            this.thread = new Thread(this, "sisma-serve-" + backend);
+            this.thread = new Thread(this, "sisma-serve-" + backend + (slot == 0 ? "" : "-" + slot));
             this.thread.setDaemon(true);
         }
 

@@ -79,6 +79,10 @@ public final class ServeCommand implements Command {
                   --models DIR      further models: DIR/NAME.safetensors is model NAME (besides the bundled demo)
                   --data DIR        datasets jobs may take their mask from ({"dataset": "celebamask-hq:PATH", "index": 3},
                                     PATH inside DIR); without it only datasets without a folder (synthetic)
+                  --cluster NAME    run the jobs on the workers of a sisma cluster (sisma worker --cluster NAME; docs/cluster.md);
+                                    this server joins it as a member that holds no data and runs no job
+                  --members LIST, --cluster-port N, --cluster-bind ADDR: the cluster's --members, --port and --bind
+                  --cluster-jobs N  jobs handed to the cluster at once (default 16)
                 usage: sisma serve --bench [--clients 8] [--jobs 8] [--steps 5] [--samples 1] [--queue N]
                   A load test: a server on a free loopback port (no token, a temporary state folder), N clients
                   sending M jobs each (synthetic masks, the demo model); prints throughput, latency p50/p95/p99
@@ -88,7 +92,8 @@ public final class ServeCommand implements Command {
     @Override
     public int run(List<String> args, CommandContext ctx) throws Exception {
         Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models", "--data",
-                "--clients", "--jobs", "--steps", "--samples"), Set.of("--no-auth", "--bench"));
+                "--clients", "--jobs", "--steps", "--samples", "--cluster", "--members", "--cluster-port", "--cluster-bind", "--cluster-jobs"),
+                Set.of("--no-auth", "--bench"));
         if (!a.positional().isEmpty()) {
             throw new UsageException("unexpected argument '" + a.positional().get(0) + "'");
         }
@@ -147,6 +152,11 @@ public final class ServeCommand implements Command {
             }
             data = d.toRealPath().toString();
         }
+        List<String> clusterArgs = clusterArgs(a);
+        int clusterJobs = a.getInt("--cluster-jobs", 16);
+        if (clusterJobs < 1 || clusterJobs > 1024) {
+            throw new UsageException("--cluster-jobs must be 1..1024, got " + clusterJobs);
+        }
         port = claim(address, port, host);
 
         String token = null;
@@ -163,6 +173,15 @@ public final class ServeCommand implements Command {
         server.put("max.upload.bytes", maxUpload);
         server.put("models.dir", models);
         server.put("data.dir", data);
+        if (clusterArgs != null) {
+            // The queue hands its jobs to the cluster bundle's generator for this cluster, that many at once.
+            Hashtable<String, Object> cluster = new Hashtable<>();
+            cluster.put(CLUSTER_ARGS, clusterArgs.toArray(String[]::new));
+            cluster.put(CLUSTER_PROPERTY, clusterArgs.get(1));
+            update(CLUSTER_PID, cluster);
+            server.put("generator.target", "(" + CLUSTER_PROPERTY + "=" + clusterArgs.get(1) + ")");
+            server.put("worker.slots", clusterJobs);
+        }
         update(JobQueue.PID, server);
         Hashtable<String, Object> http = new Hashtable<>();
         http.put("org.apache.felix.http.enable", true);
@@ -208,6 +227,44 @@ public final class ServeCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /** The cluster bundle's generator (dev.sisma.cluster: RemoteGenerator), its service property and configuration property. */
+    static final String CLUSTER_PID = "dev.sisma.cluster.generator";
+    static final String CLUSTER_PROPERTY = "sisma.cluster";
+    static final String CLUSTER_ARGS = "cluster.args";
+
+    /** The cluster options as the cluster bundle reads them (it checks them), or null without --cluster. */
+    private List<String> clusterArgs(Args a) {
+        if (!a.has("--cluster")) {
+            for (String o : List.of("--members", "--cluster-port", "--cluster-bind", "--cluster-jobs")) {
+                if (a.has(o)) {
+                    throw new UsageException(o + " is an option of serve --cluster NAME");
+                }
+            }
+            return null;
+        }
+        if (a.has("--bench")) {
+            throw new UsageException("--cluster is not for --bench");
+        }
+        boolean installed = false;
+        for (Bundle b : context.getBundles()) {
+            installed |= "dev.sisma.cluster".equals(b.getSymbolicName());
+        }
+        if (!installed) {
+            throw new UsageException("--cluster needs the cluster bundle (dev.sisma.cluster), which is not installed");
+        }
+        String name = a.get("--cluster", null);
+        if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new UsageException("--cluster: a name of 1..64 letters, digits, '.', '_' or '-', got '" + name + "'");
+        }
+        List<String> c = new java.util.ArrayList<>(List.of("--cluster", name));
+        for (String[] o : new String[][] {{"--members", "--members"}, {"--cluster-port", "--port"}, {"--cluster-bind", "--bind"}}) {
+            if (a.has(o[0])) {
+                c.addAll(List.of(o[1], a.get(o[0], null)));
+            }
+        }
+        return c;
     }
 
     /** The load test's temporary state folder, removed afterwards as far as it can be. */

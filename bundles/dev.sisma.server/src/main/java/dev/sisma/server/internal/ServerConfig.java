@@ -33,6 +33,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "folder of further models (NAME.safetensors) besides the bundled demo")
     String models_dir() default "";
 
+    @AttributeDefinition(description = "jobs run at once per compute backend; more than 1 when the generator hands jobs to a cluster (serve --cluster)")
+    int worker_slots() default 1;
+
     @AttributeDefinition(description = "folder that dataset references in job requests resolve in (none: only datasets without a folder)")
     String data_dir() default "";
 }

@@ -75,6 +75,10 @@ class JobQueueTest {
     }
 
     static ServerConfig config(Path state, int capacity) {
+        return config(state, capacity, 1);
+    }
+
+    static ServerConfig config(Path state, int capacity, int slots) {
         return new ServerConfig() {
             public Class<? extends Annotation> annotationType() { return ServerConfig.class; }
             public String state_dir() { return state.toString(); }
@@ -87,6 +91,7 @@ class JobQueueTest {
             public int keep_finished() { return 100; }
             public String models_dir() { return ""; }
             public String data_dir() { return ""; }
+            public int worker_slots() { return slots; }
         };
     }
 
@@ -127,6 +132,69 @@ class JobQueueTest {
             assertTrue(java.nio.file.Files.exists(q.sampleFile(jobs.get(0), 0)));
         } finally {
             q.deactivate();
+        }
+    }
+
+    /** Counts the jobs inside generate at once; each waits until {@code release}. */
+    static final class ConcurrentGenerator implements Generator {
+        final java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public List<String> samplers() {
+            return List.of("euler");
+        }
+
+        @Override
+        public List<GeneratedImage> generate(GenerationRequest r, Progress progress) {
+            most.accumulateAndGet(inside.incrementAndGet(), Math::max);
+            try {
+                release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new CancellationException("interrupted");
+            } finally {
+                inside.decrementAndGet();
+            }
+            return List.of(new GeneratedImage(r.seed(), 2, 2, new int[4]));
+        }
+    }
+
+    @Test
+    void workerSlotsRunThatManyJobsOfABackendAtOnce() throws Exception {
+        for (int slots : new int[] {1, 3}) {
+            ConcurrentGenerator gen = new ConcurrentGenerator();
+            Backend cpu = backend("cpu");
+            Backends backends = mock(Backends.class);
+            when(backends.current()).thenReturn(Optional.of(cpu));
+            JobQueue q = new JobQueue(gen, backends, config(state.resolve("s" + slots), 8, slots), () -> false);
+            try {
+                List<Job> jobs = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    jobs.add(q.submit("A", spec(i), MASK));
+                }
+                q.addBackend(cpu);
+                long end = System.currentTimeMillis() + 10_000;
+                while (gen.inside.get() < slots && System.currentTimeMillis() < end) {
+                    Thread.sleep(5);
+                }
+                Thread.sleep(100); // a further job would have started by now
+                assertEquals(slots, gen.inside.get(), "jobs running at once with " + slots + " slot(s)");
+                assertEquals(slots, q.running());
+                gen.release.countDown();
+                for (Job j : jobs) {
+                    await(j, Job.State.DONE);
+                }
+                assertEquals(slots, gen.most.get());
+                // The backend going away stops every slot: a new job waits.
+                q.removeBackend(cpu);
+                Thread.sleep(100);
+                Job after = q.submit("A", spec(9), MASK);
+                Thread.sleep(300);
+                assertEquals(Job.State.QUEUED, after.state());
+            } finally {
+                q.deactivate();
+            }
         }
     }
 
