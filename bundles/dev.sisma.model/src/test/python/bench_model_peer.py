@@ -12,8 +12,9 @@ Peers (each in a child process of its own, so its peak memory is its own):
             torch.set_num_threads(--threads); OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed
             from the child's environment (OpenBLAS then picks its own best kernel for the CPU) and
             an OpenBLAS libblas.so.3 goes first on its library path: --blas-lib DIR, else Debian's
-            libopenblas0-pthread where installed, else that package fetched by `apt-get download` and
-            unpacked under the model bundle's target/ (the system is not changed). The child
+            libopenblas0-openmp (OpenBLAS on torch's own OpenMP threads) where installed, else that
+            package fetched by `apt-get download` and unpacked under the model bundle's target/ (the
+            system is not changed). The child
             prints torch.__config__.show() and the BLAS it loaded; with the reference BLAS (Debian's
             default libblas3, about 2 GFLOPS) the run stops, unless --allow-reference-blas.
   djl       a current PyTorch: DJL's pytorch-native-cpu 2.7.1 from Maven Central (resolved by Maven
@@ -298,21 +299,23 @@ def run_java(args, config, tokens):
 
 def openblas_dir():
     """A folder with an OpenBLAS libblas.so.3 for the torch peer when none is given: Debian's
-    libopenblas0-pthread, installed (its openblas-pthread folder) or else fetched with apt-get download
-    and unpacked under the model bundle's target/ (the system is not touched)."""
-    for d in ("/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/aarch64-linux-gnu/openblas-pthread"):
+    libopenblas0-openmp, installed or else fetched with apt-get download and unpacked under the model
+    bundle's target/ (the system is not touched). The OpenMP build, not the pthreads one: torch runs
+    its own ops on OpenMP, and a second pool of OpenBLAS threads competes with torch's spinning
+    OpenMP workers (the pthreads build ran the model's GEMM shapes 1.6-2.5x slower on the 2-vCPU VM)."""
+    for d in ("/usr/lib/x86_64-linux-gnu/openblas-openmp", "/usr/lib/aarch64-linux-gnu/openblas-openmp"):
         if os.path.exists(os.path.join(d, "libblas.so.3")):
             return d
-    base = os.path.join(ROOT, "bundles", "dev.sisma.model", "target", "openblas")
-    found = [os.path.join(r, "") for r, _, fs in os.walk(base) if "libblas.so.3" in fs] if os.path.isdir(base) else []
+    base = os.path.join(ROOT, "bundles", "dev.sisma.model", "target", "openblas-openmp")
+    found = [r for r, _, fs in os.walk(base) if "libblas.so.3" in fs] if os.path.isdir(base) else []
     if found:
         return found[0]
     os.makedirs(base, exist_ok=True)
-    print("torch peer: fetching Debian's libopenblas0-pthread into", base, flush=True)
-    p = subprocess.run(["apt-get", "download", "libopenblas0-pthread"], cwd=base, capture_output=True, text=True)
+    print("torch peer: fetching Debian's libopenblas0-openmp into", base, flush=True)
+    p = subprocess.run(["apt-get", "download", "libopenblas0-openmp"], cwd=base, capture_output=True, text=True)
     debs = [f for f in os.listdir(base) if f.endswith(".deb")]
     if p.returncode != 0 or not debs:
-        raise SystemExit("no OpenBLAS for the torch peer: install libopenblas0-pthread or pass --blas-lib DIR ("
+        raise SystemExit("no OpenBLAS for the torch peer: install libopenblas0-openmp or pass --blas-lib DIR ("
                          + (p.stderr or "").strip()[-300:] + ")")
     subprocess.run(["dpkg-deb", "-x", os.path.join(base, debs[0]), os.path.join(base, "x")], check=True)
     found = [r for r, _, fs in os.walk(base) if "libblas.so.3" in fs]
@@ -399,7 +402,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="threads of every side (default: all cores)")
     ap.add_argument("--archs", default="mamba", help="mamba (SISMA) and/or attention (the baseline), comma-separated")
     ap.add_argument("--blas-lib", default=None,
-                    help="folder with an OpenBLAS libblas.so.3 for the torch peer (default: Debian's libopenblas0-pthread, "
+                    help="folder with an OpenBLAS libblas.so.3 for the torch peer (default: Debian's libopenblas0-openmp, "
                          "installed, or fetched with apt-get download into the model bundle's target/)")
     ap.add_argument("--allow-reference-blas", action="store_true", help="run the torch peer without OpenBLAS")
     ap.add_argument("--no-djl", action="store_true", help="leave out the PyTorch 2.7.1 peer (DJL)")
