@@ -12,6 +12,21 @@
 #define SK_RT 16 /* work-items per tile side */
 #define SK_WPT 4 /* results per work-item per side */
 
+/* Element (r, k) of an R x K operand stored as X (R x K row-major, or K x R when trans); 0 outside,
+ * so edge tiles multiply zeros. A: sk_gemm_at(A, transA, M, K, ...); B enters as op(B)^T, N x K. */
+DEVICE float sk_gemm_at(GLOBAL const float *X, int trans, int R, int K, int r, int k) {
+    if (r >= R || k >= K) return 0.0f;
+    return trans ? X[(long) k * R + r] : X[(long) r * K + k];
+}
+
+/* C[at] = ab + beta C[at] + bias[col]; beta == 0: C is not read (NaN-safe). */
+DEVICE void sk_gemm_store(GLOBAL float *C, long at, int col, float ab, float beta, GLOBAL const float *bias, int hasBias) {
+    float v = ab;
+    if (beta != 0.0f) v += beta * C[at];
+    if (hasBias) v += bias[col];
+    C[at] = v;
+}
+
 KERNEL void sk_gemm(int transA, int transB, int M, int N, int K, float alpha,
                     GLOBAL const float *A, long strideA, GLOBAL const float *B, long strideB,
                     float beta, GLOBAL float *C, GLOBAL const float *bias, int hasBias) {
@@ -33,18 +48,12 @@ KERNEL void sk_gemm(int transA, int transB, int M, int N, int K, float alpha,
         for (int l = tid; l < SK_TM * SK_TK; l += SK_RT * SK_RT) {
             int i, kk;
             if (transA) { i = l % SK_TM; kk = l / SK_TM; } else { kk = l % SK_TK; i = l / SK_TK; }
-            int gm = m0 + i, gk = k0 + kk;
-            float v = 0.0f;
-            if (gm < M && gk < K) v = transA ? A[(long) gk * M + gm] : A[(long) gm * K + gk];
-            As[kk][i] = v;
+            As[kk][i] = sk_gemm_at(A, transA, M, K, m0 + i, k0 + kk);
         }
         for (int l = tid; l < SK_TN * SK_TK; l += SK_RT * SK_RT) {
             int j, kk;
             if (transB) { kk = l % SK_TK; j = l / SK_TK; } else { j = l % SK_TN; kk = l / SK_TN; }
-            int gn = n0 + j, gk = k0 + kk;
-            float v = 0.0f;
-            if (gn < N && gk < K) v = transB ? B[(long) gn * K + gk] : B[(long) gk * N + gn];
-            Bs[kk][j] = v;
+            Bs[kk][j] = sk_gemm_at(B, !transB, N, K, n0 + j, k0 + kk);
         }
         BARRIER();
         for (int kk = 0; kk < SK_TK; kk++) {
@@ -63,11 +72,7 @@ KERNEL void sk_gemm(int transA, int transB, int M, int N, int K, float alpha,
         for (int j = 0; j < SK_WPT; j++) {
             int gn = n0 + tx + j * SK_RT;
             if (gn >= N) continue;
-            long at = (long) gm * N + gn;
-            float v = alpha * acc[i][j];
-            if (beta != 0.0f) v += beta * C[at]; /* beta == 0: C is not read (NaN-safe) */
-            if (hasBias) v += bias[gn];
-            C[at] = v;
+            sk_gemm_store(C, (long) gm * N + gn, gn, alpha * acc[i][j], beta, bias, hasBias);
         }
     }
 }

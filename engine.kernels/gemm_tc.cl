@@ -5,7 +5,7 @@
  *
  * A block of 4 warps computes a 64 x 64 tile of C, each warp 32 x 32 (2 x 2 fragments). K advances
  * in slices of 16 staged in shared memory with the same transpose-aware, zero-padded loads as
- * sk_gemm (converted to bf16 on the way in for sk_gemm_bf16); the tile goes through shared memory
+ * sk_gemm (sk_gemm_at) (converted to bf16 on the way in for sk_gemm_bf16); the tile goes through shared memory
  * on the way out so the edges, alpha, beta and the bias are applied per element.
  * Launch: block (128, 1, 1), grid (ceil(N/64), ceil(M/64), batch).
  */
@@ -48,18 +48,12 @@ DEVICE void sk_gemm_tc(int transA, int transB, int M, int N, int K, float alpha,
         for (int l = tid; l < SK_TC_T * SK_TC_K; l += 128) {
             int i, kk;
             if (transA) { i = l % SK_TC_T; kk = l / SK_TC_T; } else { kk = l % SK_TC_K; i = l / SK_TC_K; }
-            int gm = m0 + i, gk = k0 + kk;
-            float v = 0.0f;
-            if (gm < M && gk < K) v = transA ? A[(long) gk * M + gm] : A[(long) gm * K + gk];
-            As[i][kk] = sk_tc_in<T>(v);
+            As[i][kk] = sk_tc_in<T>(sk_gemm_at(A, transA, M, K, m0 + i, k0 + kk));
         }
         for (int l = tid; l < SK_TC_T * SK_TC_K; l += 128) {
             int j, kk;
             if (transB) { kk = l % SK_TC_K; j = l / SK_TC_K; } else { j = l % SK_TC_T; kk = l / SK_TC_T; }
-            int gn = n0 + j, gk = k0 + kk;
-            float v = 0.0f;
-            if (gn < N && gk < K) v = transB ? B[(long) gn * K + gk] : B[(long) gk * N + gn];
-            Bs[kk][j] = sk_tc_in<T>(v);
+            Bs[kk][j] = sk_tc_in<T>(sk_gemm_at(B, !transB, N, K, n0 + j, k0 + kk));
         }
         BARRIER();
         SK_UNROLL for (int kk = 0; kk < SK_TC_K; kk += FK) {
@@ -86,11 +80,7 @@ DEVICE void sk_gemm_tc(int transA, int transB, int M, int N, int K, float alpha,
     for (int l = tid; l < SK_TC_T * SK_TC_T; l += 128) {
         int i = l / SK_TC_T, j = l % SK_TC_T, gm = m0 + i, gn = n0 + j;
         if (gm >= M || gn >= N) continue;
-        long at = (long) gm * N + gn;
-        float v = alpha * Cs[i][j];
-        if (beta != 0.0f) v += beta * C[at]; /* beta == 0: C is not read (NaN-safe) */
-        if (hasBias) v += bias[gn];
-        C[at] = v;
+        sk_gemm_store(C, (long) gm * N + gn, gn, alpha * Cs[i][j], beta, bias, hasBias);
     }
 }
 
