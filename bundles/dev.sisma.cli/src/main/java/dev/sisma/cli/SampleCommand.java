@@ -26,17 +26,8 @@ import dev.sisma.data.mask.MaskFiles;
 @Component(service = Command.class)
 public final class SampleCommand extends GeneratorCommand {
     /** The other commands: {@code sample --cluster NAME} is {@code cluster sample} (the dev.sisma.cluster bundle). */
-    private final List<Command> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addCommand(Command c) {
-        commands.add(c);
-    }
-
-    void removeCommand(Command c) {
-        commands.remove(c);
-    }
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile List<Command> commands = List.of();
 
     @Override
     public String name() {
