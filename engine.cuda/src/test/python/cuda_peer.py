@@ -111,6 +111,7 @@ def model_bench(model, cfg, reps):
         r["images_per_s_b16_200_steps"] = 16 / (200 * r["step_b16_ms"] / 1e3)
         x, _, mask = inputs(1)
         torch.cuda.synchronize()
+        torch.cuda.empty_cache()  # the batch-16 steps' cached blocks are no part of batch-1 sampling
         torch.cuda.reset_peak_memory_stats()
         base_alloc, base_reserved = torch.cuda.memory_allocated(), torch.cuda.memory_reserved()
 
