@@ -34,7 +34,7 @@ public final class CpuBuffer implements DeviceBuffer {
         }
     };
 
-    /** The float32 values; null while the buffer holds 16-bit floats ({@link #half}). */
+    /** The float32 values; null while the buffer holds 16-bit floats ({@link #half}) or is packed in place ({@link #packed}). */
     volatile MemorySegment seg;
     private Arena arena; // unpooled and owned: closed with the buffer; null otherwise
     /**
@@ -48,13 +48,19 @@ public final class CpuBuffer implements DeviceBuffer {
     private final Block block;
     private final long size;
     private final AtomicBoolean closed = new AtomicBoolean(); // close twice must not give the block back twice
+    private boolean givenBack; // the pool block went back when the buffer was packed in place; guarded by this
+    /** GEMMs reading this buffer as their B operand now: it is packed in place only when one is (see {@link PackedWeights}). */
+    final java.util.concurrent.atomic.AtomicInteger gemmReaders = new java.util.concurrent.atomic.AtomicInteger();
     /**
      * Counts the hand-outs of the segment ({@link #segment()}, {@link #of}): every write goes
      * through one, so an unchanged count proves unchanged contents (reads count too: harmless,
      * they only make a cached packing of this buffer look stale). See {@link PackedWeights}.
      */
     private final AtomicLong generation = new AtomicLong();
-    /** The GEMM's packed form of this buffer as a weight, or a note that it was seen once; guarded by {@code this}. */
+    /**
+     * The GEMM's packed form of this buffer as a weight, which then is its only storage ({@link #seg}
+     * null), or a note that it was seen once; guarded by {@code this}.
+     */
     PackedWeights.Entry packed;
 
     private CpuBuffer(MemorySegment seg, Arena arena, BufferPool<Block> pool, Block block, long size) {
@@ -89,20 +95,42 @@ public final class CpuBuffer implements DeviceBuffer {
         return bf16;
     }
 
-    /** Widens the 16-bit values into float32 storage of the buffer's own, for good, and frees them. */
-    private synchronized MemorySegment widen() {
+    /**
+     * Float32 storage of the buffer's own again, for good: the 16-bit values widened, or the GEMM's
+     * in-place pack unpacked; what they were held in is freed.
+     */
+    private synchronized MemorySegment restore() {
         MemorySegment s = seg;
         if (s != null) return s;
         Arena a = Arena.ofShared();
         s = a.allocate(Math.max(4, size * 4), 64);
         MemorySegment h = half;
-        for (long i = 0; i < size; i++) s.setAtIndex(Elementwise.F, i, Gemm.widen(h.getAtIndex(Gemm.I16, i), bf16));
+        if (h != null) {
+            for (long i = 0; i < size; i++) s.setAtIndex(Elementwise.F, i, Gemm.widen(h.getAtIndex(Gemm.I16, i), bf16));
+            half = null;
+        } else {
+            PackedWeights.Entry e = packed;
+            Gemm.unpack(e.data(), e.tb(), e.n(), e.k(), s);
+            packed = null;
+            e.owner().release(e);
+        }
         Arena old = arena;
         arena = a;
         seg = s;
-        half = null;
-        old.close();
+        if (old != null) old.close();
         return s;
+    }
+
+    /** Frees the float32 storage: the caller has packed it in place (holding this buffer's lock). */
+    synchronized void dropFloats() {
+        seg = null;
+        if (pool != null && !givenBack) {
+            pool.give(block, BufferPool.sizeClass(size));
+            givenBack = true;
+        } else if (arena != null) {
+            arena.close();
+            arena = null;
+        }
     }
 
     /** A zeroed buffer of its own arena (scratch inside a kernel). */
@@ -130,7 +158,7 @@ public final class CpuBuffer implements DeviceBuffer {
     MemorySegment peek() {
         if (closed.get()) throw new IllegalStateException("CPU buffer used after close");
         MemorySegment s = seg;
-        return s != null ? s : widen();
+        return s != null ? s : restore();
     }
 
     long generation() {
@@ -144,8 +172,8 @@ public final class CpuBuffer implements DeviceBuffer {
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
         PackedWeights.drop(this);
-        if (pool != null) pool.give(block, BufferPool.sizeClass(size));
-        else synchronized (this) {
+        synchronized (this) {
+            if (pool != null && !givenBack) pool.give(block, BufferPool.sizeClass(size));
             if (arena != null) arena.close();
         }
     }

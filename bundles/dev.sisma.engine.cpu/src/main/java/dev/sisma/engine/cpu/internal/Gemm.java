@@ -65,33 +65,49 @@ public final class Gemm {
     }
 
     /**
-     * As above with B a buffer that {@code weights} may keep packed: one B for the whole batch
-     * (batch 1 or stride 0) is looked up there, and a cached pack replaces the per-panel packing.
+     * As above with B a buffer that {@code weights} may keep packed in place (see {@link PackedWeights}):
+     * one B for the whole batch (batch 1 or stride 0) is looked up there, and its pack replaces the
+     * per-panel packing.
      */
     public static void gemm(Parallel par, boolean ta, boolean tb, int batch, int m, int n, int k,
                             float alpha, MemorySegment a, long strideA, CpuBuffer b, long strideB,
                             float beta, MemorySegment c, MemorySegment bias, PackedWeights weights) {
-        MemorySegment half = b.halfValues();
-        if (tb && !ta && m <= SMALL_M && k > 0 && alpha != 0f) { // x W^T for a few rows: dot products over W's rows, no packing
-            MemorySegment w = half != null ? half : b.peek();
-            int format = half == null ? F32 : b.bf16() ? BF16 : F16;
-            for (int p = 0; p < batch; p++) fewRows(par, m, n, k, alpha, a, p * strideA, w, p * strideB, format, beta, c, (long) p * m * n, bias);
-            return;
+        b.gemmReaders.incrementAndGet(); // while another GEMM reads b, nothing packs it in place
+        try {
+            MemorySegment half = b.halfValues();
+            if (tb && !ta && m <= SMALL_M && k > 0 && alpha != 0f) { // x W^T for a few rows: dot products over W's rows, no packing
+                MemorySegment w = half != null ? half : b.peek();
+                int format = half == null ? F32 : b.bf16() ? BF16 : F16;
+                for (int p = 0; p < batch; p++) fewRows(par, m, n, k, alpha, a, p * strideA, w, p * strideB, format, beta, c, (long) p * m * n, bias);
+                return;
+            }
+            if (half != null) { // 16-bit weights: widened by the per-call packing, never kept packed (that would double them)
+                for (int p = 0; p < batch; p++)
+                    product(par, ta, tb, m, n, k, alpha, a, p * strideA, half, p * strideB, b.bf16() ? BF16 : F16, null, beta, c, (long) p * m * n, bias);
+                return;
+            }
+            float[] packed = null;
+            if (weights != null && (batch == 1 || strideB == 0) && k > 0 && alpha != 0f) {
+                int panels = (n + NR - 1) / NR;
+                long floats = (long) panels * NR * k;
+                if (floats <= Integer.MAX_VALUE - 64)
+                    packed = weights.lookup(b, tb, n, k, 0, (int) floats, dst -> packAll(par, tb, n, k, b.peek(), dst));
+            }
+            // packed: B's values live only in the pack now, which is all the kernels read
+            gemm(par, ta, tb, batch, m, n, k, alpha, a, strideA, packed != null ? null : b.peek(), strideB, beta, c, bias, packed);
+        } finally {
+            b.gemmReaders.decrementAndGet();
         }
-        if (half != null) { // 16-bit weights: widened by the per-call packing, never cached (that would double them)
-            for (int p = 0; p < batch; p++)
-                product(par, ta, tb, m, n, k, alpha, a, p * strideA, half, p * strideB, b.bf16() ? BF16 : F16, null, beta, c, (long) p * m * n, bias);
-            return;
+    }
+
+    /** The inverse of {@link #packAll}: op(B)'s values from the pack back into B's own layout (tb: [n, k], else [k, n]). */
+    static void unpack(float[] packed, boolean tb, int n, int k, MemorySegment b) {
+        for (int jp = 0; jp * NR < n; jp++) {
+            int j0 = jp * NR, nr = Math.min(NR, n - j0), base = jp * k * NR;
+            for (int p = 0; p < k; p++)
+                for (int jj = 0; jj < nr; jj++)
+                    b.setAtIndex(F, tb ? (long) (j0 + jj) * k + p : (long) p * n + j0 + jj, packed[base + p * NR + jj]);
         }
-        MemorySegment bs = b.peek();
-        float[] packed = null;
-        if (weights != null && (batch == 1 || strideB == 0) && k > 0 && alpha != 0f) {
-            int panels = (n + NR - 1) / NR;
-            long floats = (long) panels * NR * k;
-            if (floats <= Integer.MAX_VALUE - 64)
-                packed = weights.lookup(b, tb, n, k, 0, (int) floats, dst -> packAll(par, tb, n, k, bs, dst));
-        }
-        gemm(par, ta, tb, batch, m, n, k, alpha, a, strideA, bs, strideB, beta, c, bias, packed);
     }
 
     /**

@@ -3,22 +3,22 @@ package dev.sisma.engine.cpu.internal;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The GEMM's packed weights, one backend's cache: the B operand of a GEMM (a Linear's weight)
- * packed into the micro-kernel's panel layout once and reused by every later call while the
- * buffer is unchanged, across steps and samples (packing a [4096, 1024] weight is about a tenth
- * of a 256-row product).
+ * The GEMM's packed weights, one backend's budget: the B operand of a GEMM (a Linear's weight)
+ * packed into the micro-kernel's panel layout once and reused by every later call, across steps
+ * and samples (packing a [4096, 1024] weight is about a tenth of a 256-row product).
  *
- * <p>Design: the packed form hangs on the {@link CpuBuffer} itself, stamped with the buffer's
- * generation, a count of the segment's hand-outs. Every backend op that writes a buffer gets its
- * segment through {@link CpuBuffer#segment()}, so any write (an optimizer step, a copy into the
- * weight) makes the stamp stale and the next GEMM packs again; only the GEMM's B read uses
- * {@link CpuBuffer#peek()}, which leaves it. No SPI change, nothing for a caller to remember. A
- * buffer {@linkplain dev.sisma.engine.spi.Backend#map mapped} from caller memory must not be
- * changed behind the backend's back (as for every op). Packing happens on the second call with
- * the same generation and shape, so a training step, whose weights change between uses, never
- * pays for a whole-weight pack it would use once. The packed arrays count against a byte budget
- * (past it a GEMM packs per call as before); an entry is given back when its buffer closes or its
- * pack is replaced, so the cache never outgrows the live weights.
+ * <p>Design: the pack replaces the buffer's float32 storage (packed in place: {@link CpuBuffer}
+ * frees its segment, so a weight is held once, not twice). Anything that needs the float32
+ * values again, through {@link CpuBuffer#segment()} (every backend op but the GEMM's B read,
+ * writes included), unpacks it for good; so a training update, a copy into the weight or a
+ * download sees the plain values, and the next GEMMs pack it anew. Packing happens on the second
+ * GEMM with the same shape and no other use of the buffer in between (its generation, a count of
+ * the segment's hand-outs, unchanged), so a training step, whose weights change between uses,
+ * never pays for a whole-weight pack it would use once; only when no other GEMM reads the buffer
+ * at that moment; only for a buffer of exactly n k values. The packs live on the heap and count
+ * against a byte budget (past it a GEMM packs per call as before); a pack is given back when its
+ * buffer closes or unpacks. A buffer {@linkplain dev.sisma.engine.spi.Backend#map mapped} from
+ * caller memory stops reading that memory once packed (the caller's mapping stays the caller's).
  */
 public final class PackedWeights {
     /** One buffer's packing: {@code data} null while the buffer was only seen once. */
@@ -52,10 +52,12 @@ public final class PackedWeights {
      */
     float[] lookup(CpuBuffer b, boolean tb, int n, int k, long offset, int floats, Packer packer) {
         synchronized (b) {
-            long g = b.generation();
             Entry e = b.packed;
+            if (e != null && e.data != null) // packed in place: any other use would have unpacked it
+                return e.tb == tb && e.n == n && e.k == k && e.offset == offset ? e.data : null;
+            long g = b.generation();
             if (e != null && e.matches(g, tb, n, k, offset)) {
-                if (e.data != null) return e.data;
+                if (offset != 0 || b.size() != (long) n * k || b.gemmReaders.get() > 1) return null;
                 long bytes = 4L * floats;
                 if (used.addAndGet(bytes) > budget) {
                     used.addAndGet(-bytes);
@@ -64,15 +66,15 @@ public final class PackedWeights {
                 float[] data = new float[floats];
                 packer.pack(data);
                 b.packed = new Entry(this, g, tb, n, k, offset, data);
+                b.dropFloats();
                 return data;
             }
-            release(e);
             b.packed = new Entry(this, g, tb, n, k, offset, null);
             return null;
         }
     }
 
-    /** Gives back the packing of a closing buffer. */
+    /** Gives back the pack of a closing buffer. */
     static void drop(CpuBuffer b) {
         synchronized (b) {
             Entry e = b.packed;
@@ -81,7 +83,8 @@ public final class PackedWeights {
         }
     }
 
-    private void release(Entry e) {
+    /** Gives back the bytes of a pack (its buffer closed or unpacked it). */
+    void release(Entry e) {
         if (e != null && e.data != null) e.owner.used.addAndGet(-4L * e.data.length);
     }
 }

@@ -57,7 +57,7 @@ class PackedWeightsTest {
         String what = batch + "x" + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " beta=" + beta + " bias=" + withBias;
         try (CpuBuffer a = random((long) batch * m * k, 1); CpuBuffer w = random((long) n * k, 2); CpuBuffer c = random((long) batch * m * n, 3);
              CpuBuffer bias = withBias ? random(n, 4) : null) {
-            float[] c0 = c.segment().toArray(Elementwise.F), first = null;
+            float[] c0 = c.segment().toArray(Elementwise.F), w0 = w.segment().toArray(Elementwise.F), first = null;
             float[] want = reference(ta, tb, batch, m, n, k, 0.75f, a.segment(), w.segment(), beta, c0, bias == null ? null : bias.segment());
             for (int call = 0; call < 3; call++) {
                 MemorySegment.copy(c0, 0, c.segment(), Elementwise.F, 0, c0.length);
@@ -73,6 +73,16 @@ class PackedWeightsTest {
                     if (tb && !ta && m <= Gemm.SMALL_M) assertEquals(0, weights.usedBytes(), "a few rows read W directly: " + what);
                     else assertTrue(weights.usedBytes() >= 4L * n * k, "not packed on the second call: " + what);
                 }
+            }
+            // any other use unpacks it for good, to the very values it had; the next GEMMs pack it anew
+            float[] wv = w0.clone();
+            assertArrayEquals(wv, w.segment().toArray(Elementwise.F), "values after unpacking: " + what);
+            assertEquals(0, weights.usedBytes(), "pack kept after unpacking: " + what);
+            for (int call = 0; call < 3; call++) {
+                MemorySegment.copy(c0, 0, c.segment(), Elementwise.F, 0, c0.length);
+                Gemm.gemm(par, ta, tb, batch, m, n, k, 0.75f, a.segment(), (long) m * k, w, 0, beta, c.segment(),
+                        bias == null ? null : bias.segment(), weights);
+                assertArrayEquals(first, c.segment().toArray(Elementwise.F), "after unpacking, call " + call + ": " + what);
             }
             w.close();
             assertEquals(0, weights.usedBytes(), "bytes kept after the weight closed: " + what);
