@@ -4,7 +4,7 @@
 # PTX for compute_90, which the driver compiles for any newer GPU. Run by the Maven build
 # (process-resources) with the output folder as its argument; takes about 6 s.
 #
-# Without nvcc (NVCC, else nvcc on the PATH) the build goes on: it says so and keeps the fatbin of an
+# Without nvcc (NVCC, else nvcc on the PATH, else /usr/local/cuda*/bin) the build goes on: it says so and keeps the fatbin of an
 # earlier build when that was compiled from the same sources, else the bundle carries none and the
 # cuda backend reports itself unavailable with that reason. With nvcc a kernel that does not compile
 # fails the build. CI=true (or SISMA_REQUIRE_NVCC=true) fails the build without nvcc as well.
@@ -17,6 +17,12 @@ stamp="$out/sisma-kernels.properties"
 files=$(grep -v '^#' "$src/kernels.list" | grep -v '^$')
 hash=$(cd "$src" && cat kernels.list $files | sha256sum | cut -d' ' -f1)
 nvcc=${NVCC:-nvcc}
+# A CUDA toolkit installed by NVIDIA's packages is often not on the PATH: look in its usual place.
+if [[ -z "${NVCC:-}" ]] && ! command -v nvcc >/dev/null 2>&1; then
+    for candidate in /usr/local/cuda/bin/nvcc $(ls -d /usr/local/cuda-*/bin/nvcc 2>/dev/null | sort -V -r); do
+        if [[ -x "$candidate" ]]; then nvcc=$candidate; break; fi
+    done
+fi
 
 if ! command -v "$nvcc" >/dev/null 2>&1; then
     if [[ "${CI:-}" == true || "${SISMA_REQUIRE_NVCC:-}" == true ]]; then
