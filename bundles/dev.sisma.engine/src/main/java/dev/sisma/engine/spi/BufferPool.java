@@ -90,6 +90,18 @@ public final class BufferPool<M> {
         else trim(limitBytes);
     }
 
+    /**
+     * Frees a block taken with {@code capacity} at once instead of keeping it for reuse: for memory
+     * the caller knows is not wanted again soon (the CPU backend's weight packed in place, whose
+     * float32 block would otherwise stay resident in the pool).
+     */
+    public void discard(M block, long capacity) {
+        synchronized (this) {
+            liveBytes -= capacity * 4;
+        }
+        memory.release(block);
+    }
+
     /** Releases free blocks until at most {@code keepBytes} stay pooled; returns the bytes released. */
     public long trim(long keepBytes) {
         long released = 0;

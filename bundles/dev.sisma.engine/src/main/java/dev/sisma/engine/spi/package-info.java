@@ -8,7 +8,8 @@
  * gained compare and select, and says what it {@code supports}; everything else has a default composite.
  * 2.1.0: the fused AdaLN and Mamba-gate ops ({@code modulate}, {@code layerNormModulate},
  * {@code gatedResidual}, {@code siluGate}), default methods written from the primitives;
- * {@code uploadHalf} (weights given as F16/BF16, which a backend may keep at half size).
+ * {@code uploadHalf} (weights given as F16/BF16, which a backend may keep at half size);
+ * {@code BufferPool.discard}.
  */
 @Export
 @Version("2.1.0")

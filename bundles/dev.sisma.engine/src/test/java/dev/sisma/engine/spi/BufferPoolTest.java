@@ -41,6 +41,19 @@ class BufferPoolTest {
     }
 
     @Test
+    void aDiscardedBlockIsReleasedNotKept() {
+        Counting mem = new Counting();
+        BufferPool<long[]> pool = new BufferPool<>(mem, 1L << 30);
+        long[] a = pool.take(1024), b = pool.take(1024);
+        pool.discard(a, 1024);
+        assertEquals(List.of(a), mem.released);
+        assertEquals(4 * 1024, pool.liveBytes());
+        assertEquals(0, pool.freeBytes());
+        pool.give(b, 1024);
+        assertSame(b, pool.take(1024), "a given block is kept, the discarded one is not");
+    }
+
+    @Test
     void aRepeatedPatternCreatesNothingAfterTheFirstRound() {
         Counting mem = new Counting();
         BufferPool<long[]> pool = new BufferPool<>(mem, 1L << 30);

@@ -124,8 +124,8 @@ public final class CpuBuffer implements DeviceBuffer {
     /** Frees the float32 storage: the caller has packed it in place (holding this buffer's lock). */
     synchronized void dropFloats() {
         seg = null;
-        if (pool != null && !givenBack) {
-            pool.give(block, BufferPool.sizeClass(size));
+        if (pool != null && !givenBack) { // freed, not pooled: the pack is the weight now, for many steps
+            pool.discard(block, BufferPool.sizeClass(size));
             givenBack = true;
         } else if (arena != null) {
             arena.close();
