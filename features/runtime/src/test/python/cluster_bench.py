@@ -107,13 +107,17 @@ def main():
                                 os.path.join(work, "cl%d-%s-out" % (k, tag)), "--cluster", cluster, "--members", members,
                                 "--port", str(free_port())] + opts)))
                 m = re.search(r"mask\(s\) in ([\d.]+) s on cluster '[^']*': ([\d.]+) masks/s", out)
-                return wall, float(m.group(2)), re.findall(r"  worker (\S+): (\d+) mask\(s\)", out)
+                workers_ = re.findall(r"  worker (\S+): (\d+) mask\(s\), [\d.]+ masks/s over the run, ([\d.]+) s per mask", out)
+                return wall, float(m.group(2)), workers_
 
             batch(2 * k, "warm-up")
             wall, rate, per_worker = batch(a.n2, "timed")
-            results[k] = (1 / rate, rate)
-            print("%d worker(s): %d masks, %.1f s from start to exit, %.2f masks/s from queueing to the last output (%.3f s per mask); per worker: %s"
-                  % (k, a.n2, wall, rate, 1 / rate, ", ".join("%s %s masks" % (w, c) for w, c in per_worker)))
+            # time inside the workers per mask (generation and PNG encoding), over all of the run's masks
+            inside = sum(int(c) * float(t) for _, c, t in per_worker) / sum(int(c) for _, c, _ in per_worker)
+            results[k] = (1 / rate, rate, inside)
+            print("%d worker(s): %d masks, %.1f s from start to exit, %.2f masks/s from queueing to the last output (%.3f s per mask); "
+                  "%.3f s per mask inside a worker; per worker: %s"
+                  % (k, a.n2, wall, rate, 1 / rate, inside, ", ".join("%s %s masks" % (w, c) for w, c, _ in per_worker)))
         finally:
             for w in workers:
                 w.terminate()
@@ -121,6 +125,8 @@ def main():
                 w.wait(timeout=60)
     print("overhead per job, 1 worker vs single node: %+.3f s (%.2fx the single node's time per mask)"
           % (results[1][0] - local_slope, results[1][0] / local_slope))
+    print("overhead per job of the cluster itself, 1 worker (time per mask minus the time inside the worker): %+.3f s"
+          % (results[1][0] - results[1][2]))
     for k in (2, 3):
         print("speed-up of %d workers over 1: %.2fx" % (k, results[1][0] / results[k][0]))
     print("load after: %s" % open("/proc/loadavg").read().strip())

@@ -42,6 +42,7 @@ final class Batch {
               --vae FILE        the autoencoder weights a latent model decodes with, at the same path on every worker
             """;
     private static final long POLL_MILLIS = 200;
+    private static final long SWEEP_NANOS = 10_000_000_000L;
 
     private final ClusterNode node;
     private final CommandContext ctx;
@@ -158,9 +159,23 @@ final class Batch {
         int failed = 0;
         int doneBefore = total - jobs.size();
         long t0 = System.nanoTime();
+        com.hazelcast.collection.IQueue<String> finished = node.finished(batch);
+        long sweep = System.nanoTime();
         try {
             while (!pending.isEmpty()) {
-                Map<String, byte[]> got = node.results.getAll(pending);
+                Set<String> ready = new HashSet<>();
+                String first = finished.poll(POLL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    ready.add(first);
+                    finished.drainTo(ready);
+                }
+                // A worker that died between putting its result and saying so: now and then every pending job is looked at.
+                if (System.nanoTime() - sweep > SWEEP_NANOS) {
+                    ready.addAll(pending);
+                    sweep = System.nanoTime();
+                }
+                ready.retainAll(pending);
+                Map<String, byte[]> got = ready.isEmpty() ? Map.of() : node.results.getAll(ready);
                 for (Map.Entry<String, byte[]> e : got.entrySet()) {
                     Codec.Result r = Codec.result(e.getValue());
                     String name = ClusterNode.nameOf(e.getKey());
@@ -189,9 +204,6 @@ final class Batch {
                 double rate = (done - doneBefore) / Math.max(secs, 1e-9);
                 progress.line(String.format("[%d/%d] %d worker(s), %.2f masks/s, ETA %s", done, total, node.workers().size(), rate,
                         rate > 0 ? String.format("%.0f s", pending.size() / rate) : "?"), pending.isEmpty());
-                if (!pending.isEmpty()) {
-                    Thread.sleep(POLL_MILLIS);
-                }
             }
         } finally {
             node.forget(batch, pending);

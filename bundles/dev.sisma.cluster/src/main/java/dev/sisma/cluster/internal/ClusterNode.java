@@ -39,6 +39,8 @@ final class ClusterNode implements AutoCloseable {
     static final String RESULTS = "sisma.results";
     static final String BATCHES = "sisma.batches";
     static final String PROGRESS = "sisma.progress";
+    /** Per batch: the keys of its jobs whose result is in, so that its coordinator fetches those and no others. */
+    static final String FINISHED = "sisma.finished.";
 
     final HazelcastInstance hz;
     final ClusterOptions options;
@@ -79,6 +81,7 @@ final class ClusterNode implements AutoCloseable {
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(new ArrayList<>(options.members())).setConnectionTimeoutSeconds(2);
         c.getQueueConfig(WORK).setBackupCount(options.backups());
+        c.getQueueConfig(FINISHED + "*").setBackupCount(options.backups());
         c.getMapConfig("sisma.*").setBackupCount(options.backups());
         hz = Hazelcast.newHazelcastInstance(c);
         work = hz.getQueue(WORK);
@@ -217,6 +220,11 @@ final class ClusterNode implements AutoCloseable {
         return batch;
     }
 
+    /** The keys of a batch's jobs whose result is in (a job that ran twice may come twice). */
+    IQueue<String> finished(String batch) {
+        return hz.getQueue(FINISHED + batch);
+    }
+
     /** The batch and the masks and results of its jobs in {@code keys} leave the cluster: workers drop those jobs. */
     void forget(String batch, java.util.Collection<String> keys) {
         try {
@@ -229,6 +237,7 @@ final class ClusterNode implements AutoCloseable {
                 progress.delete(k);
             }
             batches.delete(batch);
+            finished(batch).destroy();
         } catch (RuntimeException e) {
             // the cluster is gone: nothing is left behind there either
         }

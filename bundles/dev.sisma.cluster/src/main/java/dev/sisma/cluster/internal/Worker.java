@@ -137,6 +137,7 @@ final class Worker {
             beat.cancel(false);
         }
         node.results.putIfAbsent(key, result);
+        node.finished(ClusterNode.batchOf(key)).offer(key);
         node.leases.remove(key, lease[0]);
         node.progress.delete(key);
         double seconds = (System.nanoTime() - t0) / 1e9;
