@@ -145,8 +145,11 @@ public final class GemmPeerBench {
             DeviceBuffer w16 = be.uploadHalf(halves, DType.BF16);
             Runnable half = () -> be.gemm(false, true, 1, s.m, s.n, s.k, 1f, a, 0, w16, 0, 0f, c, null);
             Runnable sisma = () -> be.gemm(false, true, 1, s.m, s.n, s.k, 1f, a, 0, w, 0, 0f, c, null);
-            Runnable peer = () -> blas.sgemmLinear(s.m, s.n, s.k, as, ws, cs);
-            DeviceBuffer wPlain = perCall.upload(ws); // its own copy: a packed weight is packed for every backend
+            // w gets packed in place (its float32 storage freed): the per-call backend and OpenBLAS read
+            // a copy that stays plain (a backend with no packing budget never packs it)
+            DeviceBuffer wPlain = perCall.upload(ws);
+            MemorySegment plain = CpuBuffer.of(wPlain);
+            Runnable peer = () -> blas.sgemmLinear(s.m, s.n, s.k, as, plain, cs);
             Runnable cold = () -> perCall.gemm(false, true, 1, s.m, s.n, s.k, 1f, a, 0, wPlain, 0, 0f, c, null);
             double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
             median(sisma, seconds / 2);

@@ -149,6 +149,10 @@ public final class CpuBuffer implements DeviceBuffer {
         return new CpuBuffer(s, null, null, null, s.byteSize() / 4);
     }
 
+    /**
+     * The float32 values, for any read or write. Take it per use: a GEMM that reads this buffer as
+     * its B operand may later pack it in place and free this segment ({@link PackedWeights}).
+     */
     public MemorySegment segment() {
         generation.incrementAndGet();
         return peek();
