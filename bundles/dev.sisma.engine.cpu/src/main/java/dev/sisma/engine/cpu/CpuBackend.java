@@ -65,10 +65,13 @@ public final class CpuBackend implements Backend, AutoCloseable {
      */
     private final BufferPool<CpuBuffer.Block> pool = new BufferPool<>(CpuBuffer.MEMORY, Runtime.getRuntime().maxMemory() / 2);
     /**
-     * Weights kept packed for the GEMM (see {@link PackedWeights}), on the heap, up to half the
-     * maximum heap ({@code -Dsisma.cpu.packedWeightBytes=N} sets the budget, 0 turns it off).
+     * Weights the GEMM keeps packed in place (see {@link PackedWeights}), on the heap: opt-in,
+     * {@code -Dsisma.cpu.packedWeightBytes=N} bytes at most (the heap must hold them besides its
+     * other use). Off by default: with the heap's half as its budget, sisma-L/2's packs (3.2 GB) held
+     * the peak memory at twice the weights and, on a default heap smaller than them, slowed the
+     * denoising step 9x.
      */
-    private final PackedWeights weights = new PackedWeights(Long.getLong("sisma.cpu.packedWeightBytes", Runtime.getRuntime().maxMemory() / 2));
+    private final PackedWeights weights = new PackedWeights(Long.getLong("sisma.cpu.packedWeightBytes", 0));
 
     /** A backend with {@code threads} workers (1 .. 4096). */
     public CpuBackend(int threads) {
@@ -131,10 +134,15 @@ public final class CpuBackend implements Backend, AutoCloseable {
 
     @Override
     public DeviceBuffer allocate(long floats) {
-        if (floats < 0) throw new IllegalArgumentException("negative buffer size " + floats);
-        CpuBuffer b = CpuBuffer.allocateUncleared(pool, floats);
+        CpuBuffer b = (CpuBuffer) allocateUninitialized(floats);
         b.segment().fill((byte) 0); // recycled blocks hold old values (one thread: a parallel clear measured slower)
         return b;
+    }
+
+    @Override
+    public DeviceBuffer allocateUninitialized(long floats) {
+        if (floats < 0) throw new IllegalArgumentException("negative buffer size " + floats);
+        return CpuBuffer.allocateUncleared(pool, floats); // a recycled block keeps old values: the caller writes every element
     }
 
     @Override

@@ -64,6 +64,15 @@ public interface Backend {
     /** A new buffer of {@code floats} elements, all zero. */
     DeviceBuffer allocate(long floats);
 
+    /**
+     * A new buffer of {@code floats} elements whose contents are undefined, for an op's output that
+     * the op then writes entirely (the engine uses it where an op's definition sets every element).
+     * The default is {@link #allocate}; a backend that recycles memory can skip clearing it.
+     */
+    default DeviceBuffer allocateUninitialized(long floats) {
+        return allocate(floats);
+    }
+
     /** A new buffer holding a copy of {@code src}. */
     DeviceBuffer upload(float[] src);
 
