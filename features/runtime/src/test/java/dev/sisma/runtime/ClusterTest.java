@@ -182,6 +182,15 @@ class ClusterTest {
             }
             // The worker ran them (one cluster job each), not the server.
             assertEquals(3, w1.count("sisma worker: done job "), w1.toString());
+            // cluster status sees the worker and the server (a member that holds no data), and nothing left to do.
+            try (ClusterProcess status = ClusterProcess.start("status", "cluster", "status", "--cluster", cluster, "--members", members(p1),
+                    "--port", Integer.toString(ClusterProcess.freePort()))) {
+                assertEquals(0, status.exit(120_000), status.toString());
+                assertEquals(1, status.count("cluster '" + cluster + "': 2 member(s)"), status.toString());
+                assertEquals(1, status.count("  127.0.0.1:" + p1 + "  worker"), status.toString());
+                assertEquals(1, status.count("coordinator (holds no data)"), status.toString());
+                assertEquals(1, status.count("jobs: 0 queued, 0 running; the queue is held by 127.0.0.1:" + p1), status.toString());
+            }
         }
     }
 }
