@@ -34,7 +34,8 @@ import dev.sisma.engine.spi.DeviceBuffer;
  * <p>Per shape and thread count: a warm-up, then three rounds alternating sisma and OpenBLAS, each
  * the median of about {@code seconds} of runs; the best round of each is reported (shared machines
  * swing between rounds; the best is the least disturbed). sisma is timed as a model runs it: the
- * same weight buffer every call, so its weight stays packed; "packing per call" is a backend that
+ * same weight buffer every call, on a backend with packing on ({@code -Dsisma.cpu.packedWeightBytes},
+ * a quarter of the heap unless given), so its weight stays packed; "packing per call" is a backend that
  * keeps no weight packed (what a training step, whose weights change, pays); "BF16 weights" the
  * weight given as BF16, widened by the per-call packing. Output: a Markdown table, then one JSON line.
  *
@@ -92,9 +93,12 @@ public final class GemmPeerBench {
                 String budget = System.getProperty(PACK_BUDGET);
                 System.setProperty(PACK_BUDGET, "0"); // a backend that keeps no weight packed: the per-call cost
                 CpuBackend perCall = new CpuBackend(t);
+                // and one that keeps its weight packed (opt-in in the backend): the model's case with packing on
+                System.setProperty(PACK_BUDGET, budget != null ? budget : Long.toString(Runtime.getRuntime().maxMemory() / 4));
+                CpuBackend packing = new CpuBackend(t);
                 if (budget == null) System.clearProperty(PACK_BUDGET);
                 else System.setProperty(PACK_BUDGET, budget);
-                try (CpuBackend be = new CpuBackend(t); perCall) {
+                try (CpuBackend be = packing; perCall) {
                     for (Shape s : shapes) {
                         double[] r = measure(be, perCall, blas, s, seconds);
                         double sg = s.gflop() / r[0], cg = s.gflop() / r[1], bg = s.gflop() / r[2], hg = s.gflop() / r[3];

@@ -67,7 +67,7 @@ class HalfWeightsTest {
             MemorySegment h = halves(arena, format, n * k, 9, wv);
             try (DeviceBuffer w16 = be.uploadHalf(h, format); DeviceBuffer w32 = be.upload(wv)) {
                 float[] want = product(be, tb, batch, m, n, k, a, w32, beta, c0, bias);
-                for (int call = 0; call < 3; call++) // the float32 weight is packed once and reused from the second call
+                for (int call = 0; call < 3; call++) // the same float32 weight every call
                     assertArrayEquals(want, product(be, tb, batch, m, n, k, a, w32, beta, c0, bias), "float32 weight, call " + call + ": " + what);
                 for (int call = 0; call < 3; call++)
                     assertArrayEquals(want, product(be, tb, batch, m, n, k, a, w16, beta, c0, bias), "16-bit weight, call " + call + ": " + what);
