@@ -41,6 +41,7 @@ final class ClusterNode implements AutoCloseable {
     static final String PROGRESS = "sisma.progress";
     /** Per batch: the keys of its jobs whose result is in, so that its coordinator fetches those and no others. */
     static final String FINISHED = "sisma.finished.";
+    static final int RESULT_TTL_SECONDS = 86_400;
 
     final HazelcastInstance hz;
     final ClusterOptions options;
@@ -83,6 +84,9 @@ final class ClusterNode implements AutoCloseable {
         c.getQueueConfig(WORK).setBackupCount(options.backups());
         c.getQueueConfig(FINISHED + "*").setBackupCount(options.backups());
         c.getMapConfig("sisma.*").setBackupCount(options.backups());
+        // A coordinator killed mid-batch leaves results nobody collects: they go after a day, progress after an hour.
+        c.getMapConfig(RESULTS).setBackupCount(options.backups()).setTimeToLiveSeconds(RESULT_TTL_SECONDS);
+        c.getMapConfig(PROGRESS).setBackupCount(options.backups()).setTimeToLiveSeconds(3600);
         hz = Hazelcast.newHazelcastInstance(c);
         work = hz.getQueue(WORK);
         leases = hz.getMap(LEASES);
