@@ -122,7 +122,7 @@ final class FaceJob {
                     + model + "'; bundled: " + String.join(", ", generator.models()) + ", or a checkpoint FILE (*.safetensors)"));
         }
         Mask mask = imported.mask();
-        String name = baseName(maskFile);
+        String name = MaskFiles.outputName(maskFile);
         ctx.err().printf("%s: %d sample(s), seed %d%s%s%s%n", name, samples, seed, sampler == null ? "" : ", " + sampler,
                 steps == 0 ? "" : ", " + steps + " steps", Double.isNaN(cfg) ? "" : ", cfg " + cfg);
         List<GeneratedImage> images = generator.generate(
@@ -140,17 +140,6 @@ final class FaceJob {
             ctx.out().println(p);
         }
         return written;
-    }
-
-    /** The name the outputs take: the file name without extension, or the entry id for a part file. */
-    static String baseName(Path file) {
-        var entry = MaskFiles.partEntry(file);
-        if (entry.isPresent()) {
-            return String.format("%05d", entry.get().id());
-        }
-        String n = file.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
     }
 
     static BufferedImage toImage(GeneratedImage g) {

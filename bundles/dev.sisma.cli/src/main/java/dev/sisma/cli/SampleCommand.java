@@ -1,12 +1,9 @@
 package dev.sisma.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -17,7 +14,6 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
-import dev.sisma.api.cli.InputException;
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.data.mask.MaskFiles;
@@ -64,7 +60,7 @@ public final class SampleCommand extends GeneratorCommand {
         Args a = Args.parse(args, options, Set.of());
         Path dir = ctx.resolve(a.required("--masks"));
         FaceJob job = new FaceJob(a, ctx);
-        List<Path> masks = masks(dir);
+        List<Path> masks = MaskFiles.inFolder(dir);
         // Every input is checked before the model is touched: each mask, then the output folder.
         for (Path m : masks) {
             FaceJob.readMask(m);
@@ -78,22 +74,4 @@ public final class SampleCommand extends GeneratorCommand {
         return 0;
     }
 
-    /** The .png files of {@code dir} by name, one part file per per-part entry (the entry's first). */
-    static List<Path> masks(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new InputException(dir + ": not a folder");
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            List<Path> masks = s.filter(p -> p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png"))
-                    .sorted().toList();
-            Set<MaskFiles.PartEntry> entries = new HashSet<>();
-            masks = masks.stream().filter(p -> MaskFiles.partEntry(p).map(entries::add).orElse(true)).toList();
-            if (masks.isEmpty()) {
-                throw new InputException(dir + ": no .png masks in this folder");
-            }
-            return masks;
-        } catch (IOException e) {
-            throw new InputException(dir + ": cannot list the folder: " + e.getMessage(), e);
-        }
-    }
 }

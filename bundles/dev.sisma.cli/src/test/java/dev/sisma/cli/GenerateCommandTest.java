@@ -215,8 +215,8 @@ class GenerateCommandTest {
     @Test
     void sampleTakesEachPartEntryOnce() throws Exception {
         Path mini = Path.of(System.getProperty("sisma.testdata"), "celebamask-hq-mini");
-        List<Path> masks = SampleCommand.masks(mini.resolve("CelebAMask-HQ-mask-anno/0"));
-        assertEquals(List.of("00000", "00001", "00002"), masks.stream().map(FaceJob::baseName).toList());
+        List<Path> masks = MaskFiles.inFolder(mini.resolve("CelebAMask-HQ-mask-anno/0"));
+        assertEquals(List.of("00000", "00001", "00002"), masks.stream().map(MaskFiles::outputName).toList());
     }
 
     @Test

@@ -7,19 +7,15 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.CommandContext;
-import dev.sisma.api.cli.InputException;
 import dev.sisma.api.cli.ProgressLine;
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.data.image.ImageFiles;
-import dev.sisma.data.mask.MaskFiles;
 
 /**
  * {@code sisma sample --masks DIR --out DIR --cluster NAME}: every mask of a folder, spread over
@@ -89,34 +85,6 @@ final class Batch {
         }
         o.put("backend", a.get("--backend", null));
         return o;
-    }
-
-    /** The .png masks of a folder by name, a CelebAMask-HQ per-part entry once (its first part file). */
-    static List<Path> masks(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new InputException(dir + ": not a folder");
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            Set<MaskFiles.PartEntry> entries = new HashSet<>();
-            List<Path> masks = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")).sorted()
-                    .filter(p -> MaskFiles.partEntry(p).map(entries::add).orElse(true)).toList();
-            if (masks.isEmpty()) {
-                throw new InputException(dir + ": no .png masks in this folder");
-            }
-            return masks;
-        } catch (IOException e) {
-            throw new InputException(dir + ": cannot list the folder: " + e.getMessage(), e);
-        }
-    }
-
-    /** The name a mask's outputs take: the file name without extension, or the entry id of a part file. */
-    static String baseName(Path file) {
-        var entry = MaskFiles.partEntry(file);
-        if (entry.isPresent()) {
-            return String.format("%05d", entry.get().id());
-        }
-        String n = file.getFileName().toString();
-        return n.substring(0, n.lastIndexOf('.'));
     }
 
     /** The files a mask's job writes. */

@@ -80,12 +80,12 @@ public final class ClusterCommand implements Command {
         Path out = ctx.resolve(a.required("--out"));
         Map<String, String> options = Batch.jobOptions(a, ctx);
         // Every input is checked before the cluster is joined: each mask, then the output folder.
-        List<Path> files = Batch.masks(dir);
+        List<Path> files = MaskFiles.inFolder(dir);
         Map<String, byte[]> jobs = new LinkedHashMap<>();
         Set<String> names = new HashSet<>();
         for (Path f : files) {
             ImportedMask m = MaskFiles.read(f);
-            String name = Batch.baseName(f);
+            String name = MaskFiles.outputName(f);
             if (!names.add(name)) {
                 throw new InputException(f + ": another mask of the folder has the output name '" + name + "'");
             }

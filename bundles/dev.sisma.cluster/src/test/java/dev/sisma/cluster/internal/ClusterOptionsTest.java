@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.UsageException;
+import dev.sisma.data.mask.MaskFiles;
 
 class ClusterOptionsTest {
     private static ClusterOptions parse(String... args) {
@@ -54,7 +55,7 @@ class ClusterOptionsTest {
         Map<String, String> o = Codec.options("samples=3\nseed=10\n");
         assertEquals(List.of(out.resolve("face-s10.png"), out.resolve("face-s11.png"), out.resolve("face-s12.png")),
                 Batch.outputs(out, "face", o));
-        assertEquals("face-1", Batch.baseName(Path.of("/m/face-1.png")));
+        assertEquals("face-1", MaskFiles.outputName(Path.of("/m/face-1.png")));
         dev.sisma.api.cli.CommandContext ctx = new dev.sisma.api.cli.CommandContext() {
             public java.io.PrintStream out() {
                 return System.out;

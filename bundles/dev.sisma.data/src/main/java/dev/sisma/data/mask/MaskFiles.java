@@ -6,10 +6,14 @@ import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import dev.sisma.api.cli.InputException;
 import dev.sisma.api.mask.FaceClass;
@@ -85,6 +89,40 @@ public final class MaskFiles {
         }
         Path folder = file.toAbsolutePath().getParent();
         return Optional.of(new PartEntry(folder, Integer.parseInt(m.group(1))));
+    }
+
+    /**
+     * The masks of a folder for a batch: its {@code .png} files by name, a per-part entry once (its
+     * first part file stands for the whole entry).
+     *
+     * @throws InputException naming the folder: not a folder, unreadable, or without a {@code .png}
+     */
+    public static List<Path> inFolder(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new InputException(dir + ": not a folder");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            Set<PartEntry> entries = new HashSet<>();
+            List<Path> masks = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")).sorted()
+                    .filter(p -> partEntry(p).map(entries::add).orElse(true)).toList();
+            if (masks.isEmpty()) {
+                throw new InputException(dir + ": no .png masks in this folder");
+            }
+            return masks;
+        } catch (IOException e) {
+            throw new InputException(dir + ": cannot list the folder: " + e.getMessage(), e);
+        }
+    }
+
+    /** The name a mask's outputs take: the file name without its extension, or the entry id of a part file. */
+    public static String outputName(Path file) {
+        Optional<PartEntry> entry = partEntry(file);
+        if (entry.isPresent()) {
+            return String.format("%05d", entry.get().id());
+        }
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
     }
 
     /** {@link #read(Path)}, then {@link #fit(Mask, int) fitted} to {@code size x size}. */

@@ -4,7 +4,7 @@
  * with one line naming the file and the problem.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.sisma.data.mask;
 
 import org.osgi.annotation.bundle.Export;
