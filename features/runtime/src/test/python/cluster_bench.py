@@ -110,7 +110,9 @@ def main():
                 workers_ = re.findall(r"  worker (\S+): (\d+) mask\(s\), [\d.]+ masks/s over the run, ([\d.]+) s per mask", out)
                 return wall, float(m.group(2)), workers_
 
-            batch(2 * k, "warm-up")
+            # as many warm-up masks as the single node's first run, whose time its slope leaves out:
+            # on one core the JIT takes several masks to compile the kernels
+            batch(max(a.n1, 2 * k), "warm-up")
             wall, rate, per_worker = batch(a.n2, "timed")
             # time inside the workers per mask (generation and PNG encoding), over all of the run's masks
             inside = sum(int(c) * float(t) for _, c, t in per_worker) / sum(int(c) for _, c, _ in per_worker)
