@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.UsageException;
@@ -50,7 +51,7 @@ class ClusterOptionsTest {
     }
 
     @Test
-    void aBatchNamesItsOutputsBySeedAndItsModelByKind() {
+    void aBatchNamesItsOutputsBySeedAndItsModelByKind(@TempDir Path work) {
         Path out = Path.of("/out");
         Map<String, String> o = Codec.options("samples=3\nseed=10\n");
         assertEquals(List.of(out.resolve("face-s10.png"), out.resolve("face-s11.png"), out.resolve("face-s12.png")),
@@ -70,14 +71,14 @@ class ClusterOptionsTest {
             }
 
             public Path workingDirectory() {
-                return Path.of("/work");
+                return work;
             }
         };
         Map<String, String> bundled = Batch.jobOptions(Args.parse(List.of("--model", "demo-256"), Batch.OPTIONS, Set.of()), ctx);
         assertEquals("demo-256", bundled.get("model"));
         assertEquals("0", bundled.get("seed"), "a fixed default seed, so that a rerun finds the first run's outputs");
         Map<String, String> file = Batch.jobOptions(Args.parse(List.of("--model", "runs/a.safetensors"), Batch.OPTIONS, Set.of()), ctx);
-        assertEquals("/work/runs/a.safetensors", file.get("checkpoint"));
+        assertEquals(work.resolve("runs/a.safetensors").toString(), file.get("checkpoint"), "a checkpoint resolved against the working folder");
         assertThrows(UsageException.class, () -> Batch.jobOptions(Args.parse(List.of("--steps", "0"), Batch.OPTIONS, Set.of()), ctx));
     }
 }
