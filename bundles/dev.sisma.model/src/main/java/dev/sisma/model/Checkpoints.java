@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import dev.sisma.api.cli.InputException;
+import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.engine.Shape;
 import dev.sisma.engine.TensorData;
 import dev.sisma.engine.io.DType;
@@ -33,24 +35,49 @@ public final class Checkpoints {
     public static final Set<String> OTHER_SECTIONS = Set.of("ema", "optim", "optimizer", "trainer", "rng", "state");
 
     /**
-     * The system property naming the format a loaded model keeps its Linear weights in:
-     * {@code f32} (the default), {@code bf16} or {@code f16} ({@link dev.sisma.engine.nn.Module#halfLinearWeights}:
-     * half the weights' memory on the CPU backend, which widens them as its GEMM packs them).
-     * Set it for a run with {@code SISMA_JAVA_OPTS=-Dsisma.weights=bf16 ./sisma generate ...}.
+     * The system property naming the format a loaded model keeps its Linear weights in when a run
+     * asks for none: {@code f32} (the default), {@code bf16} or {@code f16}
+     * ({@link dev.sisma.engine.nn.Module#halfLinearWeights}: half the weights' memory on the CPU
+     * backend, which widens them as its GEMM packs them). A command's {@code --weights} (a
+     * request's {@link GenerationRequest#weights()}) comes first; this property, then f32, when it is not given.
      */
     public static final String WEIGHTS_PROPERTY = "sisma.weights";
 
     /**
      * Keeps the model's Linear weights in the format {@link #WEIGHTS_PROPERTY} names (nothing for
-     * f32); an unknown name is an {@link InputException}. {@link #loadModel} applies it.
+     * f32); an unknown name is an {@link InputException}.
      */
     public static void applyWeightFormat(Sisma model) {
-        String f = System.getProperty(WEIGHTS_PROPERTY, "f32").trim().toLowerCase(java.util.Locale.ROOT);
+        applyWeightFormat(model, null);
+    }
+
+    /**
+     * Keeps the model's Linear weights in {@code format} (nothing for f32), or in the format of
+     * {@link #defaultWeightFormat()} when null; returns the format applied.
+     */
+    public static WeightFormat applyWeightFormat(Sisma model, WeightFormat format) {
+        WeightFormat f = format != null ? format : defaultWeightFormat();
         switch (f) {
-            case "f32", "" -> { }
-            case "bf16" -> model.halfLinearWeights(DType.BF16);
-            case "f16" -> model.halfLinearWeights(DType.F16);
-            default -> throw new InputException("-D" + WEIGHTS_PROPERTY + "=" + f + ": unknown weight format (f32, bf16 or f16)");
+            case F32 -> { }
+            case BF16 -> model.halfLinearWeights(DType.BF16);
+            case F16 -> model.halfLinearWeights(DType.F16);
+        }
+        return f;
+    }
+
+    /**
+     * The format {@link #WEIGHTS_PROPERTY} names, {@link WeightFormat#F32} when it is unset or
+     * blank; an unknown name is an {@link InputException} naming the property, the value and the choices.
+     */
+    public static WeightFormat defaultWeightFormat() {
+        String f = System.getProperty(WEIGHTS_PROPERTY, "");
+        if (f.isBlank()) {
+            return WeightFormat.F32;
+        }
+        try {
+            return WeightFormat.parse(f);
+        } catch (IllegalArgumentException e) {
+            throw new InputException("-D" + WEIGHTS_PROPERTY + "=" + f + ": " + e.getMessage());
         }
     }
 
@@ -122,6 +149,14 @@ public final class Checkpoints {
      * the plain names. Every problem is an {@link InputException} naming the file.
      */
     public static Sisma loadModel(Path file, SismaConfig config, dev.sisma.engine.spi.Backend backend) {
+        return loadModel(file, config, backend, null);
+    }
+
+    /**
+     * As {@link #loadModel(Path, SismaConfig, dev.sisma.engine.spi.Backend)}, the Linear weights
+     * kept in {@code weights} ({@link #applyWeightFormat(Sisma, WeightFormat)}: null for the default).
+     */
+    public static Sisma loadModel(Path file, SismaConfig config, dev.sisma.engine.spi.Backend backend, WeightFormat weights) {
         try (SafeTensorsFile f = open(file)) {
             SismaConfig cfg = config != null ? config : configOf(f);
             if (cfg == null) {
@@ -131,7 +166,7 @@ public final class Checkpoints {
             Sisma model = new Sisma(cfg, backend);
             try {
                 load(model, f, prefix);
-                applyWeightFormat(model);
+                applyWeightFormat(model, weights);
             } catch (RuntimeException e) {
                 model.close();
                 throw e;

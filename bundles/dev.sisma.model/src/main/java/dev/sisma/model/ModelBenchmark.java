@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.engine.NoGrad;
 import dev.sisma.engine.Scope;
 import dev.sisma.engine.Tensor;
@@ -86,12 +87,21 @@ public final class ModelBenchmark {
      * 4096 tokens denoises on a 24 GB machine but does not train) and trainSeconds is NaN.
      */
     public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend, boolean train) {
+        return run(config, tokens, batch, warmup, reps, backend, train, null);
+    }
+
+    /**
+     * As {@link #run(SismaConfig, int, int, int, int, Backend, boolean)} with the Linear weights in
+     * {@code weights} (BF16/F16: the half-size weights' step time; null: {@link Checkpoints#defaultWeightFormat()}).
+     */
+    public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend, boolean train,
+            WeightFormat weights) {
         SismaConfig cfg = atTokens(config, tokens);
         Timing timing = new Timing();
         Backend timed = timing.wrap(backend);
         FlowMatching fm = new FlowMatching(cfg);
         try (Sisma model = new Sisma(cfg, timed); Scope outer = Scope.open()) {
-            Checkpoints.applyWeightFormat(model); // -Dsisma.weights=bf16: the half-size weights' step time
+            Checkpoints.applyWeightFormat(model, weights);
             int s = cfg.inputSize(), m = cfg.imageSize();
             Tensor x = Tensor.randn(timed, 1, 0, batch, cfg.inChannels(), s, s);
             Tensor mask = Tensor.rand(timed, 2, 0, batch, cfg.maskClasses(), m, m);
@@ -140,11 +150,17 @@ public final class ModelBenchmark {
     /** As above for the given block types only ("sisma", "attention"). */
     public static List<Result> runAll(List<String> configs, List<String> blockTypes, int[] tokenCounts, int reps, boolean train,
             Backend backend, java.util.function.Consumer<Result> each) {
+        return runAll(configs, blockTypes, tokenCounts, reps, train, null, backend, each);
+    }
+
+    /** As above with the Linear weights in {@code weights} (null: {@link Checkpoints#defaultWeightFormat()}). */
+    public static List<Result> runAll(List<String> configs, List<String> blockTypes, int[] tokenCounts, int reps, boolean train,
+            WeightFormat weights, Backend backend, java.util.function.Consumer<Result> each) {
         List<Result> out = new ArrayList<>();
         for (String name : configs) {
             for (String type : blockTypes) {
                 for (int tokens : tokenCounts) {
-                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend, train);
+                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend, train, weights);
                     out.add(r);
                     if (each != null) {
                         each.accept(r);

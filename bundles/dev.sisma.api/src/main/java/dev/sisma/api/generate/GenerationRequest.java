@@ -18,9 +18,12 @@ import dev.sisma.api.mask.Mask;
  * @param vae        the autoencoder weights a latent model decodes with (e.g. a downloaded
  *                   {@code sd-vae-ft-mse} safetensors file), or null for the one its config names
  *                   when that one ships its weights (TAEF2)
+ * @param weights    the format the model keeps its Linear weights in, or null for the generator's default
+ *                   (the system property {@code sisma.weights}, else {@link WeightFormat#F32}); a model
+ *                   loaded in another format is loaded again
  */
 public record GenerationRequest(Mask mask, int samples, long seed, int steps, String sampler, double cfgScale,
-        Path checkpoint, String backend, Path vae) {
+        Path checkpoint, String backend, Path vae, WeightFormat weights) {
     public GenerationRequest {
         if (mask == null) {
             throw new IllegalArgumentException("a mask is required");
@@ -33,10 +36,16 @@ public record GenerationRequest(Mask mask, int samples, long seed, int steps, St
         }
     }
 
+    /** A request with the generator's default weight format. */
+    public GenerationRequest(Mask mask, int samples, long seed, int steps, String sampler, double cfgScale,
+            Path checkpoint, String backend, Path vae) {
+        this(mask, samples, seed, steps, sampler, cfgScale, checkpoint, backend, vae, null);
+    }
+
     /** A request that decodes with the autoencoder the model's config names. */
     public GenerationRequest(Mask mask, int samples, long seed, int steps, String sampler, double cfgScale,
             Path checkpoint, String backend) {
-        this(mask, samples, seed, steps, sampler, cfgScale, checkpoint, backend, null);
+        this(mask, samples, seed, steps, sampler, cfgScale, checkpoint, backend, null, null);
     }
 
     /** This request with the model's defaults filled in where it left them open. */
@@ -48,6 +57,6 @@ public record GenerationRequest(Mask mask, int samples, long seed, int steps, St
     public GenerationRequest withDefaults(String defaultSampler, int defaultSteps, double defaultCfgScale) {
         return new GenerationRequest(mask, samples, seed, steps == 0 ? defaultSteps : steps,
                 sampler == null ? defaultSampler : sampler, Double.isNaN(cfgScale) ? defaultCfgScale : cfgScale,
-                checkpoint, backend, vae);
+                checkpoint, backend, vae, weights);
     }
 }

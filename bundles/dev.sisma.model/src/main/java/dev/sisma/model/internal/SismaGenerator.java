@@ -23,6 +23,7 @@ import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
 import dev.sisma.api.generate.SamplingDefaults;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.autoencoder.Autoencoders;
 import dev.sisma.engine.Backends;
@@ -40,7 +41,8 @@ import dev.sisma.model.sampling.Sampler;
 /**
  * The {@link Generator} service: mask -> one-hot at the model's image size -> sampler -> images
  * (a latent model's samples decoded by its autoencoder). Ships the {@link BundledModels}; keeps the
- * last model it loaded (the editor generates again and again with the same one).
+ * last model it loaded (the editor generates again and again with the same one) for the same file,
+ * autoencoder, backend and weight format (a request's, else {@link Checkpoints#defaultWeightFormat()}).
  */
 @Component(service = Generator.class)
 public final class SismaGenerator implements Generator {
@@ -50,7 +52,7 @@ public final class SismaGenerator implements Generator {
     private Loaded loaded;   // guarded by this
     private final BundledModels bundled = new BundledModels();
 
-    private record Loaded(Path file, long modified, Path vae, Backend backend, Sisma model, ImageSpace space) {
+    private record Loaded(Path file, long modified, Path vae, Backend backend, WeightFormat weights, Sisma model, ImageSpace space) {
         void close() {
             space.close();
             model.close();
@@ -135,7 +137,8 @@ public final class SismaGenerator implements Generator {
     @Override
     public synchronized List<GeneratedImage> generate(GenerationRequest asked, Progress progress) {
         Backend backend = backend(asked.backend());
-        Loaded l = model(asked.checkpoint(), asked.vae(), backend);
+        Loaded l = model(asked.checkpoint(), asked.vae(), backend,
+                asked.weights() != null ? asked.weights() : Checkpoints.defaultWeightFormat());
         SismaConfig cfg = l.model().config();
         GenerationRequest request = asked.withDefaults(defaultsOf(cfg));
         Sampler sampler = samplers.stream().filter(s -> s.name().equals(request.sampler())).findFirst()
@@ -247,7 +250,7 @@ public final class SismaGenerator implements Generator {
                         + backends.all().stream().map(Backend::name).toList()));
     }
 
-    private Loaded model(Path checkpoint, Path vae, Backend backend) {
+    private Loaded model(Path checkpoint, Path vae, Backend backend, WeightFormat weights) {
         Path file = checkpoint != null ? checkpoint : bundled.path(BundledModels.DEFAULT);
         long modified;
         try {
@@ -256,14 +259,14 @@ public final class SismaGenerator implements Generator {
             throw new InputException(file + ": cannot read checkpoint: " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         }
         if (loaded != null && loaded.file().equals(file) && loaded.modified() == modified && java.util.Objects.equals(loaded.vae(), vae)
-                && loaded.backend() == backend) {
+                && loaded.backend() == backend && loaded.weights() == weights) {
             return loaded;
         }
         if (loaded != null) {
             loaded.close();
             loaded = null;
         }
-        Sisma m = Checkpoints.loadModel(file, null, backend);
+        Sisma m = Checkpoints.loadModel(file, null, backend, weights);
         ImageSpace space;
         try {
             space = ImageSpace.open(m.config(), autoencoders, vae == null ? null : vae.toString(), file.toAbsolutePath().getParent(), backend);
@@ -272,7 +275,7 @@ public final class SismaGenerator implements Generator {
             throw e instanceof InputException ie && m.config().space() == SismaConfig.Space.LATENT
                     ? new InputException(file + ": " + ie.getMessage(), ie) : e;
         }
-        loaded = new Loaded(file, modified, vae, backend, m, space);
+        loaded = new Loaded(file, modified, vae, backend, weights, m, space);
         return loaded;
     }
 }

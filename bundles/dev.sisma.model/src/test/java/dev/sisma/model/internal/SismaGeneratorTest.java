@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,13 +27,17 @@ import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Progress;
 import dev.sisma.api.generate.SamplingDefaults;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.NoGrad;
 import dev.sisma.engine.Scope;
 import dev.sisma.engine.Tensor;
 import dev.sisma.engine.cpu.CpuBackend;
+import dev.sisma.engine.io.DType;
 import dev.sisma.engine.nn.Parameter;
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.BundledModels;
 import dev.sisma.model.Checkpoints;
 import dev.sisma.model.Sisma;
 import dev.sisma.model.SismaConfig;
@@ -66,9 +73,14 @@ class SismaGeneratorTest {
     }
 
     static SismaGenerator generator() {
+        return generator(be);
+    }
+
+    /** A generator whose backend in use (and "cpu") is {@code backend}. */
+    static SismaGenerator generator(Backend backend) {
         Backends b = mock(Backends.class);
-        when(b.current()).thenReturn(Optional.of(be));
-        when(b.byName("cpu")).thenReturn(Optional.of(be));
+        when(b.current()).thenReturn(Optional.of(backend));
+        when(b.byName("cpu")).thenReturn(Optional.of(backend));
         SismaGenerator g = new SismaGenerator(b);
         Samplers.builtIn().forEach(g::addSampler);
         return g;
@@ -159,5 +171,105 @@ class SismaGeneratorTest {
         assertEquals(List.of("demo-32", "demo-256"), generator().models());
         assertTrue(generator().model("demo-32").isPresent());
         assertTrue(generator().model("nonesuch").isEmpty());
+    }
+
+    /** The CPU backend, noting the format of every weight uploaded as 16-bit floats (what halfLinearWeights does per Linear). */
+    static Backend recordingHalfUploads(List<DType> uploads) {
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+            if (method.getName().equals("uploadHalf")) {
+                uploads.add((DType) args[1]);
+            }
+            try {
+                return method.invoke(be, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    /** The number of Linear layers of the model in {@code file}: the 16-bit uploads that one load in BF16/F16 makes. */
+    static int linearLayers(Path file) {
+        try (Sisma m = Checkpoints.loadModel(file, null, be, WeightFormat.F32)) {
+            return m.halfLinearWeights(DType.BF16);
+        }
+    }
+
+    static int maxPixelDifference(int[] a, int[] b) {
+        assertEquals(a.length, b.length);
+        int d = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int sh = 0; sh < 24; sh += 8) {
+                d = Math.max(d, Math.abs((a[i] >> sh & 255) - (b[i] >> sh & 255)));
+            }
+        }
+        return d;
+    }
+
+    /**
+     * A request's weight format is the one the model runs with: the bundled demo model in BF16 has its
+     * Linear weights uploaded as BF16, and its 25-step image stays within a few levels of the
+     * float32 one without being the same (bound as in HalfWeightsAccuracyTest).
+     */
+    @Test
+    void aRequestInBf16RunsTheModelWithBf16LinearWeights() throws Exception {
+        List<DType> uploads = new ArrayList<>();
+        SismaGenerator g = generator(recordingHalfUploads(uploads));
+        try {
+            int linears = linearLayers(g.model(BundledModels.DEFAULT).orElseThrow());
+            GenerationRequest f32 = new GenerationRequest(mask(13), 1, 42, 25, "euler", 1.0, null, null, null, WeightFormat.F32);
+            int[] a = g.generate(f32, Progress.NONE).get(0).rgb();
+            assertEquals(List.of(), uploads, "float32 weights stay float32");
+            GenerationRequest bf16 = new GenerationRequest(mask(13), 1, 42, 25, "euler", 1.0, null, null, null, WeightFormat.BF16);
+            int[] b = g.generate(bf16, Progress.NONE).get(0).rgb();
+            assertTrue(linears > 10, "the demo model has its Linear layers, got " + linears);
+            assertEquals(java.util.Collections.nCopies(linears, DType.BF16), uploads, "every Linear weight uploaded as BF16");
+            int dp = maxPixelDifference(a, b);
+            assertTrue(dp > 0, "BF16 weights give exactly the float32 image: were they rounded?");
+            assertTrue(dp <= 8, "BF16 image differs from the float32 one by " + dp + " levels (bound 8)");
+        } finally {
+            g.deactivate();
+        }
+    }
+
+    /**
+     * The loaded model is kept for requests in the same weight format and loaded again for another;
+     * a request without one takes the system property sisma.weights, and one with a format wins over it.
+     */
+    @Test
+    void weightFormatIsPartOfTheLoadedModelAndThePropertyOnlyADefault() throws Exception {
+        List<DType> uploads = new ArrayList<>();
+        SismaGenerator g = generator(recordingHalfUploads(uploads));
+        int linears = linearLayers(checkpoint);
+        String before = System.getProperty(Checkpoints.WEIGHTS_PROPERTY);
+        try {
+            java.util.function.Function<WeightFormat, GenerationRequest> asked = w ->
+                    new GenerationRequest(mask(13), 1, 5, 2, "euler", 1.0, checkpoint, null, null, w);
+            g.generate(asked.apply(WeightFormat.F16), Progress.NONE);
+            assertEquals(java.util.Collections.nCopies(linears, DType.F16), uploads);
+            g.generate(asked.apply(WeightFormat.F16), Progress.NONE);
+            assertEquals(linears, uploads.size(), "the same format keeps the loaded model");
+            g.generate(asked.apply(WeightFormat.BF16), Progress.NONE);
+            assertEquals(2 * linears, uploads.size(), "another format loads the model again");
+            assertEquals(DType.BF16, uploads.get(uploads.size() - 1));
+            System.setProperty(Checkpoints.WEIGHTS_PROPERTY, "bf16");
+            g.generate(asked.apply(null), Progress.NONE);
+            assertEquals(2 * linears, uploads.size(), "no format: the property's bf16, the model loaded in bf16 already");
+            g.generate(asked.apply(WeightFormat.F32), Progress.NONE);
+            assertEquals(2 * linears, uploads.size(), "a request's f32 wins over the property");
+            System.setProperty(Checkpoints.WEIGHTS_PROPERTY, "f16");
+            g.generate(asked.apply(null), Progress.NONE);
+            assertEquals(3 * linears, uploads.size());
+            assertEquals(DType.F16, uploads.get(uploads.size() - 1));
+            System.setProperty(Checkpoints.WEIGHTS_PROPERTY, "fp8");
+            InputException e = assertThrows(InputException.class, () -> g.generate(asked.apply(null), Progress.NONE));
+            assertEquals("-Dsisma.weights=fp8: unknown weight format 'fp8'; choices: f32, bf16, f16", e.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Checkpoints.WEIGHTS_PROPERTY);
+            } else {
+                System.setProperty(Checkpoints.WEIGHTS_PROPERTY, before);
+            }
+            g.deactivate();
+        }
     }
 }
