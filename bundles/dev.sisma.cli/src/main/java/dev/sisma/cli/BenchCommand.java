@@ -16,10 +16,12 @@ import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.UsageException;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.bench.BackendThreads;
 import dev.sisma.engine.bench.EngineBench;
 import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.Checkpoints;
 import dev.sisma.model.ModelBenchmark;
 
 /** {@code sisma bench}: the engine's and the model's speed figures on a chosen backend. */
@@ -70,7 +72,7 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N] [--blocks LIST] [--threads N]
+                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N] [--blocks LIST] [--threads N] [--weights F]
                   engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
                                     and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
                                     a backend on host threads (cpu) at 1 thread and at its configured threads
@@ -85,6 +87,8 @@ public final class BenchCommand implements Command {
                   --ops N           model: also the N backend ops that took the most time, with their shares
                   --blocks LIST     model: sisma and/or attention (default both)
                   --threads N       model: a backend on host threads (cpu) made with N threads for the run
+                  --weights F       model: Linear weights as f32, bf16 or f16 (half the memory on the cpu backend,
+                                    widened in its GEMM); default: the system property sisma.weights, else f32
                   serve [OPTIONS]:  the HTTP server under load, the same as sisma serve --bench [OPTIONS]
                   Figures and the peers (OpenBLAS, PyTorch) are recorded in docs/benchmarks.md.""";
     }
@@ -98,11 +102,16 @@ public final class BenchCommand implements Command {
             rest.addAll(args.subList(1, args.size()));
             return serve.run(rest, ctx);
         }
-        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops", "--blocks", "--threads"), Set.of("--no-train"));
+        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops", "--blocks", "--threads",
+                WeightFormat.OPTION), Set.of("--no-train"));
         List<String> what = a.positional();
         String mode = what.isEmpty() ? "engine" : what.get(0);
         if (what.size() > 1 || !(mode.equals("engine") || mode.equals("model"))) {
             throw new UsageException("expected 'engine', 'model' or 'serve', got " + String.join(" ", what));
+        }
+        WeightFormat weights = WeightFormat.option(a.get(WeightFormat.OPTION, null));
+        if (weights != null && mode.equals("engine")) {
+            throw new UsageException(WeightFormat.OPTION + " is an option of bench model (the engine cases have no model weights)");
         }
         Backend backend = backend(a.get("--backend", null));
         if (mode.equals("engine")) {
@@ -132,8 +141,9 @@ public final class BenchCommand implements Command {
         }
         int reps = a.getInt("--reps", 3);
         java.util.function.Function<Backend, Integer> bench = be -> {
-            ctx.out().println("model benchmark on " + be.name() + " (" + be.device() + ")");
-            ModelBenchmark.runAll(configs, blocks, tokens, reps, !a.has("--no-train"), be, r -> {
+            WeightFormat w = weights != null ? weights : Checkpoints.defaultWeightFormat();
+            ctx.out().println("model benchmark on " + be.name() + " (" + be.device() + "), " + w.id() + " Linear weights");
+            ModelBenchmark.runAll(configs, blocks, tokens, reps, !a.has("--no-train"), w, be, r -> {
                 ctx.out().println(r.line());
                 ctx.out().print(r.opsTable(ops));
             });

@@ -15,6 +15,7 @@ import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.data.image.ImageFiles;
 import dev.sisma.data.mask.ImportedMask;
@@ -27,7 +28,7 @@ import dev.sisma.data.mask.MaskFiles;
  */
 final class FaceJob {
     static final Set<String> OPTIONS = Set.of("--samples", "--seed", "--steps", "--sampler", "--cfg", "--model", "--checkpoint",
-            "--vae", "--backend", "--out");
+            "--vae", "--backend", WeightFormat.OPTION, "--out");
     /** The option lines of both usages, indented like the lines before them. */
     static final String OPTIONS_USAGE = """
               --samples N       images per mask (default 4; seeds S, S+1, ...)
@@ -41,6 +42,7 @@ final class FaceJob {
               --vae FILE        the autoencoder weights a latent model decodes with, for a model trained on
                                 Stable Diffusion's VAE: diffusers' sd-vae-ft-mse safetensors (TAEF2 ships inside)
               --backend NAME    compute backend (see sisma info); default: the one in use
+            """ + WeightFormat.USAGE + """
               --out DIR         where the PNGs go (made if missing; checked before any sampling)\
             """;
     /** Sheet tiles are scaled up (nearest) to at least this many pixels, so small models stay visible. */
@@ -58,6 +60,8 @@ final class FaceJob {
     final String backend;
     /** Autoencoder weights for a latent model whose autoencoder does not ship inside sisma, or null. */
     final Path vae;
+    /** The format the model keeps its Linear weights in, or null for the generator's default. */
+    final WeightFormat weights;
     final Path out;
 
     FaceJob(Args a, CommandContext ctx) {
@@ -77,6 +81,7 @@ final class FaceJob {
         checkpoint = m != null && !bundled ? ctx.resolve(m) : null;
         backend = a.get("--backend", null);
         vae = a.has("--vae") ? ctx.resolve(a.required("--vae")) : null;
+        weights = WeightFormat.option(a.get(WeightFormat.OPTION, null));
         out = ctx.resolve(a.required("--out"));
         if (samples < 1 || samples > 256) {
             throw new dev.sisma.api.cli.UsageException("--samples must be 1..256, got " + samples);
@@ -116,17 +121,18 @@ final class FaceJob {
             ctx.err().printf("sisma: %s: %d pixels are far from every palette colour; mapped to the nearest class%n",
                     maskFile, imported.farPixels());
         }
-        Path weights = checkpoint;
+        Path modelFile = checkpoint;
         if (model != null) {
-            weights = generator.model(model).orElseThrow(() -> new dev.sisma.api.cli.UsageException("--model: unknown model '"
+            modelFile = generator.model(model).orElseThrow(() -> new dev.sisma.api.cli.UsageException("--model: unknown model '"
                     + model + "'; bundled: " + String.join(", ", generator.models()) + ", or a checkpoint FILE (*.safetensors)"));
         }
         Mask mask = imported.mask();
         String name = MaskFiles.outputName(maskFile);
-        ctx.err().printf("%s: %d sample(s), seed %d%s%s%s%n", name, samples, seed, sampler == null ? "" : ", " + sampler,
-                steps == 0 ? "" : ", " + steps + " steps", Double.isNaN(cfg) ? "" : ", cfg " + cfg);
+        ctx.err().printf("%s: %d sample(s), seed %d%s%s%s%s%n", name, samples, seed, sampler == null ? "" : ", " + sampler,
+                steps == 0 ? "" : ", " + steps + " steps", Double.isNaN(cfg) ? "" : ", cfg " + cfg,
+                weights == null ? "" : ", " + weights.id() + " weights");
         List<GeneratedImage> images = generator.generate(
-                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, weights, backend, vae), progress(ctx.err()));
+                new GenerationRequest(mask, samples, seed, steps, sampler, cfg, modelFile, backend, vae, weights), progress(ctx.err()));
         List<Path> written = new java.util.ArrayList<>();
         for (GeneratedImage img : images) {
             Path file = out.resolve(name + "-s" + img.seed() + ".png");

@@ -169,6 +169,38 @@ class BenchCommandTest {
         }
     }
 
+    @Test
+    void modelWeightsRunsTheModelWithItsLinearWeightsInThatFormat() {
+        List<dev.sisma.engine.io.DType> uploads = new ArrayList<>();
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            Backend recording = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("uploadHalf")) {
+                            uploads.add((dev.sisma.engine.io.DType) args[1]);
+                        }
+                        try {
+                            return method.invoke(cpu, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            when(backends.current()).thenReturn(Optional.of(recording));
+            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--blocks", "sisma", "--weights", "bf16"));
+            assertTrue(out.toString(StandardCharsets.UTF_8).contains("), bf16 Linear weights"), out.toString(StandardCharsets.UTF_8));
+            assertTrue(uploads.size() > 10 && uploads.stream().allMatch(dev.sisma.engine.io.DType.BF16::equals), uploads.toString());
+            uploads.clear();
+            out.reset();
+            assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--blocks", "sisma", "--weights", "f32"));
+            assertTrue(out.toString(StandardCharsets.UTF_8).contains("), f32 Linear weights"), out.toString(StandardCharsets.UTF_8));
+            assertEquals(List.of(), uploads);
+        }
+        UsageException e = assertThrows(UsageException.class, () -> run("model", "--weights", "int8"));
+        assertEquals("--weights: unknown weight format 'int8'; choices: f32, bf16, f16", e.getMessage());
+        e = assertThrows(UsageException.class, () -> run("engine", "--weights", "bf16"));
+        assertTrue(e.getMessage().startsWith("--weights is an option of bench model"), e.getMessage());
+        assertTrue(bench.usage().contains("--weights F"), bench.usage());
+    }
+
     /** The CPU backend's BackendThreads (configured with 2 threads) making its backends with {@code make}, recording each count asked for. */
     private static BackendThreads cpuThreads(List<Integer> made, java.util.function.IntFunction<Backend> make) {
         return new BackendThreads() {

@@ -8,6 +8,8 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +25,18 @@ import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.mask.FaceClass;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.data.mask.MaskFiles;
+import dev.sisma.engine.cpu.CpuBackend;
+import dev.sisma.engine.io.DType;
+import dev.sisma.engine.spi.Backend;
+import dev.sisma.model.BundledModels;
+import dev.sisma.model.Checkpoints;
+import dev.sisma.model.Sisma;
+import dev.sisma.model.internal.SismaGenerator;
+import dev.sisma.model.sampling.Samplers;
 
 class GenerateCommandTest {
     @TempDir
@@ -241,5 +252,82 @@ class GenerateCommandTest {
         faceMask();
         assertEquals(1, run(null, "--mask", "face.png", "--out", "out"));
         assertTrue(err.toString().contains("no face generator is running"), err.toString());
+    }
+
+    @Test
+    void weightsPassesTheFormatAndABadOneIsAUsageError() throws Exception {
+        faceMask();
+        assertEquals(0, run(paintByClass, "--mask", "face.png", "--samples", "1", "--weights", "bf16", "--out", "out"), err.toString());
+        assertEquals(WeightFormat.BF16, requests.get(0).weights());
+        assertTrue(err.toString().contains(", bf16 weights"), err.toString());
+        assertEquals(0, run(paintByClass, "--mask", "face.png", "--samples", "1", "--weights=F16", "--out", "out"), err.toString());
+        assertEquals(WeightFormat.F16, requests.get(1).weights());
+        assertEquals(0, run(paintByClass, "--mask", "face.png", "--samples", "1", "--out", "out"), err.toString());
+        assertEquals(null, requests.get(2).weights(), "no --weights: the generator's default (-Dsisma.weights, else f32)");
+        err.reset();
+        assertEquals(2, run(paintByClass, "--mask", "face.png", "--weights", "fp8", "--out", "out"));
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertEquals("sisma generate: --weights: unknown weight format 'fp8'; choices: f32, bf16, f16", e.lines().findFirst().orElseThrow());
+        assertEquals(3, requests.size(), "the generator was not called");
+        out.reset();
+        assertEquals(0, run(paintByClass, "--help"));
+        assertTrue(out.toString().contains("--weights F ") && out.toString().contains("f32, bf16 or f16"), out.toString());
+    }
+
+    /**
+     * generate --weights bf16 on the bundled demo model, loaded in the request's format as the model's
+     * generator does ({@link Checkpoints#loadModel} with {@link GenerationRequest#weights()}): every
+     * Linear weight goes to the backend as BF16 (none for f32), and the image stays within a few
+     * levels of the float32 one (SismaGeneratorTest checks that it is not the same image).
+     */
+    @Test
+    void weightsBf16RunsTheModelWithBf16LinearWeights() throws Exception {
+        faceMask();
+        List<DType> uploads = new ArrayList<>();
+        try (CpuBackend cpu = new CpuBackend(2); BundledModels bundled = new BundledModels()) {
+            Backend recording = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("uploadHalf")) {
+                            uploads.add((DType) args[1]);
+                        }
+                        try {
+                            return method.invoke(cpu, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            Generator model = new Generator() {
+                @Override
+                public List<String> samplers() {
+                    return Samplers.names();
+                }
+
+                @Override
+                public List<GeneratedImage> generate(GenerationRequest r, Progress p) {
+                    try (Sisma m = Checkpoints.loadModel(bundled.path(BundledModels.DEFAULT), null, recording, r.weights())) {
+                        return SismaGenerator.generate(m, Samplers.byName(r.sampler()).orElseThrow(), r, p);
+                    }
+                }
+            };
+            int[][] images = new int[2][];
+            String[] formats = {"f32", "bf16"};
+            for (int i = 0; i < 2; i++) {
+                assertEquals(0, run(model, "--mask", "face.png", "--samples", "1", "--seed", "42", "--steps", "5", "--sampler", "euler",
+                        "--weights", formats[i], "--out", formats[i]), err.toString());
+                BufferedImage img = ImageIO.read(dir.resolve(formats[i] + "/face-s42.png").toFile());
+                images[i] = img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+                if (i == 0) {
+                    assertEquals(List.of(), uploads, "f32: the Linear weights stay float32");
+                }
+            }
+            assertTrue(uploads.size() > 10 && uploads.stream().allMatch(DType.BF16::equals), "bf16: every Linear weight as BF16: " + uploads);
+            int dp = 0;
+            for (int p = 0; p < images[0].length; p++) {
+                for (int sh = 0; sh < 24; sh += 8) {
+                    dp = Math.max(dp, Math.abs((images[0][p] >> sh & 255) - (images[1][p] >> sh & 255)));
+                }
+            }
+            assertTrue(dp <= 8, "bf16 image vs f32: max difference " + dp + " levels (bound 8)");
+        }
     }
 }

@@ -194,6 +194,11 @@ class SismaGeneratorTest {
         }
     }
 
+    /** The images' pixels one after the other. */
+    static int[] rgb(List<GeneratedImage> images) {
+        return images.stream().flatMapToInt(i -> java.util.Arrays.stream(i.rgb())).toArray();
+    }
+
     static int maxPixelDifference(int[] a, int[] b) {
         assertEquals(a.length, b.length);
         int d = 0;
@@ -216,11 +221,12 @@ class SismaGeneratorTest {
         SismaGenerator g = generator(recordingHalfUploads(uploads));
         try {
             int linears = linearLayers(g.model(BundledModels.DEFAULT).orElseThrow());
-            GenerationRequest f32 = new GenerationRequest(mask(13), 1, 42, 25, "euler", 1.0, null, null, null, WeightFormat.F32);
-            int[] a = g.generate(f32, Progress.NONE).get(0).rgb();
+            // two samples: more pixels where a rounding of the weights can show after the 8-bit quantisation
+            GenerationRequest f32 = new GenerationRequest(mask(13), 2, 42, 25, "euler", 1.0, null, null, null, WeightFormat.F32);
+            int[] a = rgb(g.generate(f32, Progress.NONE));
             assertEquals(List.of(), uploads, "float32 weights stay float32");
-            GenerationRequest bf16 = new GenerationRequest(mask(13), 1, 42, 25, "euler", 1.0, null, null, null, WeightFormat.BF16);
-            int[] b = g.generate(bf16, Progress.NONE).get(0).rgb();
+            GenerationRequest bf16 = new GenerationRequest(mask(13), 2, 42, 25, "euler", 1.0, null, null, null, WeightFormat.BF16);
+            int[] b = rgb(g.generate(bf16, Progress.NONE));
             assertTrue(linears > 10, "the demo model has its Linear layers, got " + linears);
             assertEquals(java.util.Collections.nCopies(linears, DType.BF16), uploads, "every Linear weight uploaded as BF16");
             int dp = maxPixelDifference(a, b);
