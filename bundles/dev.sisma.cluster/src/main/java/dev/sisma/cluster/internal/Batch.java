@@ -15,6 +15,7 @@ import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.ProgressLine;
 import dev.sisma.api.cli.UsageException;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.data.image.ImageFiles;
 
 /**
@@ -27,7 +28,7 @@ import dev.sisma.data.image.ImageFiles;
  */
 final class Batch {
     static final Set<String> OPTIONS = Set.of("--masks", "--out", "--samples", "--seed", "--steps", "--sampler", "--cfg", "--model",
-            "--checkpoint", "--vae", "--backend");
+            "--checkpoint", "--vae", "--backend", WeightFormat.OPTION);
     static final String USAGE = """
               --masks DIR       folder of class-index, colour or CelebAMask-HQ part mask PNGs
               --out DIR         where the samples go: <mask>-s<seed>.png (made if missing)
@@ -36,6 +37,7 @@ final class Batch {
               --steps K, --sampler NAME, --cfg X, --backend NAME: as for generate
               --model M         a bundled model (demo-32, demo-256) or a checkpoint FILE at the same path on every worker
               --vae FILE        the autoencoder weights a latent model decodes with, at the same path on every worker
+              --weights F       Linear weights as f32, bf16 or f16 on every worker (default: each worker's --weights)
             """;
     private static final long POLL_MILLIS = 200;
     private static final long SWEEP_NANOS = 10_000_000_000L;
@@ -84,6 +86,8 @@ final class Batch {
             o.put("vae", ctx.resolve(a.required("--vae")).toString());
         }
         o.put("backend", a.get("--backend", null));
+        WeightFormat weights = WeightFormat.option(a.get(WeightFormat.OPTION, null));
+        o.put("weights", weights == null ? null : weights.id());
         return o;
     }
 

@@ -121,6 +121,9 @@ public final class RemoteGenerator implements Generator {
         if (request.vae() != null) {
             o.put("vae", request.vae().toString());
         }
+        if (request.weights() != null) {
+            o.put("weights", request.weights().id());
+        }
         // No backend: each worker runs on its own (the server's backends are not the workers').
         ClusterNode node = node();
         String batch = node.submit(o, Map.of("job", Codec.png(MaskFiles.toIndexImage(request.mask()))));

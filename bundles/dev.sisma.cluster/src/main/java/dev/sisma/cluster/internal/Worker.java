@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
 import dev.sisma.api.mask.Mask;
@@ -31,6 +32,8 @@ final class Worker {
     private final ClusterNode node;
     private final Generator generator;
     private final String backend;
+    /** The format of the Linear weights for a job that names none, or null for the generator's default. */
+    private final WeightFormat weights;
     private final PrintStream log;
     private final String name;
     private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -42,10 +45,11 @@ final class Worker {
     int done;
     int failed;
 
-    Worker(ClusterNode node, Generator generator, String backend, PrintStream log) {
+    Worker(ClusterNode node, Generator generator, String backend, WeightFormat weights, PrintStream log) {
         this.node = node;
         this.generator = generator;
         this.backend = backend;
+        this.weights = weights;
         this.log = log;
         this.name = node.address();
     }
@@ -151,21 +155,30 @@ final class Worker {
         log.flush();
     }
 
+    /**
+     * A job's weight format: the batch's ({@code sisma sample --cluster --weights}, or a server's
+     * request) first, then the worker's {@code --weights}; null leaves it to the generator
+     * ({@code -Dsisma.weights}, else f32).
+     */
+    static WeightFormat weights(Map<String, String> job, WeightFormat worker) {
+        return job.containsKey("weights") ? WeightFormat.parse(job.get("weights")) : worker;
+    }
+
     private List<GeneratedImage> generate(String key, Map<String, String> o, byte[] maskPng, String jobName, java.util.function.BooleanSupplier cancelled) {
         Mask mask = MaskFiles.fromImage(Path.of(jobName), Codec.image(maskPng), false).mask();
-        Path weights = null;
+        Path modelFile = null;
         if (o.containsKey("model")) {
             String model = o.get("model");
-            weights = generator.model(model).orElseThrow(() -> new IllegalArgumentException("unknown model '" + model
+            modelFile = generator.model(model).orElseThrow(() -> new IllegalArgumentException("unknown model '" + model
                     + "' on this worker; bundled: " + String.join(", ", generator.models())));
         } else if (o.containsKey("checkpoint")) {
-            weights = existing(o.get("checkpoint"), "checkpoint");
+            modelFile = existing(o.get("checkpoint"), "checkpoint");
         }
         Path vae = o.containsKey("vae") ? existing(o.get("vae"), "--vae") : null;
         String b = o.containsKey("backend") ? o.get("backend") : backend;
         GenerationRequest request = new GenerationRequest(mask, Integer.parseInt(o.get("samples")), Long.parseLong(o.get("seed")),
                 Integer.parseInt(o.getOrDefault("steps", "0")), o.get("sampler"), Double.parseDouble(o.getOrDefault("cfg", "NaN")),
-                weights, b, vae);
+                modelFile, b, vae, weights(o, weights));
         return generator.generate(request, new Progress() {
             @Override
             public void step(int doneSteps, int total, double secondsPerStep) {

@@ -19,6 +19,7 @@ import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.UsageException;
 import dev.sisma.api.generate.Generator;
+import dev.sisma.api.generate.WeightFormat;
 
 /**
  * {@code sisma worker --cluster NAME}: joins the cluster as a member that holds a share of its
@@ -60,10 +61,12 @@ public final class WorkerCommand implements Command {
 
     @Override
     public String usage() {
-        return "usage: sisma worker --cluster NAME [--members HOST:PORT,...] [--port 5701] [--bind ADDR] [--backend NAME]\n"
+        return "usage: sisma worker --cluster NAME [--members HOST:PORT,...] [--port 5701] [--bind ADDR] [--backend NAME] [--weights F]\n"
                 + "  Joins the cluster (Hazelcast, TCP/IP join), holds a share of its queued jobs and results, and runs\n"
                 + "  jobs one at a time on this machine until SIGTERM or Ctrl-C (a running job goes back to the queue).\n"
                 + "  --backend NAME    compute backend for the jobs (default: the one in use)\n"
+                + WeightFormat.USAGE
+                + "                    (a batch's own --weights, sisma sample --cluster, comes first)\n"
                 + ClusterOptions.USAGE;
     }
 
@@ -71,18 +74,20 @@ public final class WorkerCommand implements Command {
     public int run(List<String> args, CommandContext ctx) throws Exception {
         Set<String> options = new HashSet<>(ClusterOptions.OPTIONS);
         options.add("--backend");
+        options.add(WeightFormat.OPTION);
         Args a = Args.parse(args, options, Set.of());
         if (!a.positional().isEmpty()) {
             throw new UsageException("unexpected argument '" + a.positional().get(0) + "'");
         }
         ClusterOptions cluster = ClusterOptions.from(a);
+        WeightFormat weights = WeightFormat.option(a.get(WeightFormat.OPTION, null));
         Generator g = generator;
         if (g == null) {
             throw new IllegalStateException("no face generator is running (is the dev.sisma.model bundle started?)");
         }
         logs = OnDemand.startHazelcast(context);
         ClusterNode node = new ClusterNode(cluster, false, ctx.out());
-        Worker worker = new Worker(node, g, a.get("--backend", null), ctx.out());
+        Worker worker = new Worker(node, g, a.get("--backend", null), weights, ctx.out());
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             worker.stop();
@@ -93,8 +98,9 @@ public final class WorkerCommand implements Command {
             }
         }, "sisma-worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        ctx.out().printf("sisma worker: member %s of cluster '%s' (%d members), backend %s; waiting for work%n", node.address(),
-                cluster.name(), node.hz.getCluster().getMembers().size(), a.get("--backend", "in use"));
+        ctx.out().printf("sisma worker: member %s of cluster '%s' (%d members), backend %s%s; waiting for work%n", node.address(),
+                cluster.name(), node.hz.getCluster().getMembers().size(), a.get("--backend", "in use"),
+                weights == null ? "" : ", " + weights.id() + " weights");
         ctx.out().flush();
         try {
             worker.run();
