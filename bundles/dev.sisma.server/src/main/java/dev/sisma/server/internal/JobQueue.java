@@ -35,6 +35,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import dev.sisma.api.cli.InputException;
 import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
 import dev.sisma.api.mask.Mask;
@@ -68,6 +69,8 @@ public final class JobQueue {
     private final int keepFinished;
     private final Path modelsDir;
     private final Path dataDir;
+    /** The format of the model's Linear weights for every job (sisma serve --weights), or null for the generator's default. */
+    private final WeightFormat weights;
     /** Workers per backend: 1 on one machine; with a cluster's generator, as many jobs as may wait on the cluster at once. */
     private final int slots;
 
@@ -117,6 +120,7 @@ public final class JobQueue {
         this.keepFinished = config.keep_finished();
         this.modelsDir = config.models_dir().isBlank() ? null : Path.of(config.models_dir());
         this.dataDir = config.data_dir().isBlank() ? null : Path.of(config.data_dir()).toAbsolutePath().normalize();
+        this.weights = config.weights().isBlank() ? null : WeightFormat.parse(config.weights());
         this.slots = Math.max(1, config.worker_slots());
         Token.ownerOnlyDirectory(stateDir);
         this.store = new JobStore(stateDir);
@@ -518,7 +522,7 @@ public final class JobQueue {
                 Mask mask = store.mask(job);
                 Job.Spec s = job.spec;
                 GenerationRequest request = new GenerationRequest(mask, s.samples(), s.seed(), s.steps(), s.sampler(),
-                        s.guidance(), checkpoint(s.model()), backend);
+                        s.guidance(), checkpoint(s.model()), backend, null, weights);
                 List<GeneratedImage> images = generator.generate(request, progress);
                 List<Long> seeds = new ArrayList<>();
                 for (int i = 0; i < images.size(); i++) {

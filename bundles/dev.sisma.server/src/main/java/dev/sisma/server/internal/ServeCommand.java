@@ -29,6 +29,7 @@ import dev.sisma.api.cli.Args;
 import dev.sisma.api.cli.Command;
 import dev.sisma.api.cli.CommandContext;
 import dev.sisma.api.cli.UsageException;
+import dev.sisma.api.generate.WeightFormat;
 
 /**
  * {@code sisma serve}: configures and starts the HTTP server (Felix HTTP Jetty, installed but not
@@ -83,7 +84,8 @@ public final class ServeCommand implements Command {
                                     this server joins it as a member that holds no data and runs no job
                   --members LIST, --cluster-port N, --cluster-bind ADDR: the cluster's --members, --port and --bind
                   --cluster-jobs N  jobs handed to the cluster at once (default 16)
-                usage: sisma serve --bench [--clients 8] [--jobs 8] [--steps 5] [--samples 1] [--queue N]
+                """ + WeightFormat.USAGE + """
+                usage: sisma serve --bench [--clients 8] [--jobs 8] [--steps 5] [--samples 1] [--queue N] [--weights F]
                   A load test: a server on a free loopback port (no token, a temporary state folder), N clients
                   sending M jobs each (synthetic masks, the demo model); prints throughput, latency p50/p95/p99
                   and the 429s, then stops. Figures are recorded in docs/benchmarks.md.""";
@@ -92,7 +94,8 @@ public final class ServeCommand implements Command {
     @Override
     public int run(List<String> args, CommandContext ctx) throws Exception {
         Args a = Args.parse(args, Set.of("--port", "--host", "--state-dir", "--queue", "--max-upload", "--models", "--data",
-                "--clients", "--jobs", "--steps", "--samples", "--cluster", "--members", "--cluster-port", "--cluster-bind", "--cluster-jobs"),
+                "--clients", "--jobs", "--steps", "--samples", "--cluster", "--members", "--cluster-port", "--cluster-bind", "--cluster-jobs",
+                WeightFormat.OPTION),
                 Set.of("--no-auth", "--bench"));
         if (!a.positional().isEmpty()) {
             throw new UsageException("unexpected argument '" + a.positional().get(0) + "'");
@@ -152,6 +155,7 @@ public final class ServeCommand implements Command {
             }
             data = d.toRealPath().toString();
         }
+        WeightFormat weights = WeightFormat.option(a.get(WeightFormat.OPTION, null));
         List<String> clusterArgs = clusterArgs(a);
         int clusterJobs = a.getInt("--cluster-jobs", 16);
         if (clusterJobs < 1 || clusterJobs > 1024) {
@@ -173,6 +177,7 @@ public final class ServeCommand implements Command {
         server.put("max.upload.bytes", maxUpload);
         server.put("models.dir", models);
         server.put("data.dir", data);
+        server.put("weights", weights == null ? "" : weights.id());
         if (clusterArgs != null) {
             // The queue hands its jobs to the cluster bundle's generator for this cluster, that many at once.
             Hashtable<String, Object> cluster = new Hashtable<>();

@@ -36,6 +36,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "jobs run at once per compute backend; more than 1 when the generator hands jobs to a cluster (serve --cluster)")
     int worker_slots() default 1;
 
+    @AttributeDefinition(description = "format of the model's Linear weights for every job: f32, bf16 or f16 (blank: the system property sisma.weights, else f32)")
+    String weights() default "";
+
     @AttributeDefinition(description = "folder that dataset references in job requests resolve in (none: only datasets without a folder)")
     String data_dir() default "";
 }

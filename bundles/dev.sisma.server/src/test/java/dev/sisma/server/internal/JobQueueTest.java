@@ -23,6 +23,7 @@ import dev.sisma.api.generate.GeneratedImage;
 import dev.sisma.api.generate.GenerationRequest;
 import dev.sisma.api.generate.Generator;
 import dev.sisma.api.generate.Progress;
+import dev.sisma.api.generate.WeightFormat;
 import dev.sisma.api.mask.Mask;
 import dev.sisma.engine.Backends;
 import dev.sisma.engine.spi.Backend;
@@ -35,6 +36,8 @@ class JobQueueTest {
     /** Records the seed of each job it runs (on which backend); blocks while {@code hold} is set, until cancelled. */
     static final class FakeGenerator implements Generator {
         final List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        /** The weight format each job asked for (null: the generator's default). */
+        final List<WeightFormat> weights = Collections.synchronizedList(new ArrayList<>());
         volatile boolean hold;
         volatile boolean running;
 
@@ -60,6 +63,7 @@ class JobQueueTest {
             }
             progress.step(1, 1, 0.001);
             ran.add(r.seed() + "@" + r.backend());
+            weights.add(r.weights());
             List<GeneratedImage> out = new ArrayList<>();
             for (int i = 0; i < r.samples(); i++) {
                 out.add(new GeneratedImage(r.seed() + i, 2, 2, new int[4]));
@@ -79,6 +83,10 @@ class JobQueueTest {
     }
 
     static ServerConfig config(Path state, int capacity, int slots) {
+        return config(state, capacity, slots, "");
+    }
+
+    static ServerConfig config(Path state, int capacity, int slots, String weights) {
         return new ServerConfig() {
             public Class<? extends Annotation> annotationType() { return ServerConfig.class; }
             public String state_dir() { return state.toString(); }
@@ -92,6 +100,7 @@ class JobQueueTest {
             public String models_dir() { return ""; }
             public String data_dir() { return ""; }
             public int worker_slots() { return slots; }
+            public String weights() { return weights; }
         };
     }
 
@@ -196,6 +205,30 @@ class JobQueueTest {
                 q.deactivate();
             }
         }
+    }
+
+    /** sisma serve --weights: every job asks the generator for that format; without it, for the generator's default. */
+    @Test
+    void theServersWeightFormatGoesWithEveryJob() throws Exception {
+        for (String weights : new String[] {"bf16", ""}) {
+            FakeGenerator gen = new FakeGenerator();
+            Backend cpu = backend("cpu");
+            Backends backends = mock(Backends.class);
+            when(backends.current()).thenReturn(Optional.of(cpu));
+            JobQueue q = new JobQueue(gen, backends, config(state.resolve("w" + weights), 4, 1, weights), () -> false);
+            try {
+                q.addBackend(cpu);
+                await(q.submit("A", spec(1), MASK), Job.State.DONE);
+                await(q.submit("B", spec(2), MASK), Job.State.DONE);
+                WeightFormat expected = weights.isEmpty() ? null : WeightFormat.BF16;
+                assertEquals(java.util.Arrays.asList(expected, expected), gen.weights);
+            } finally {
+                q.deactivate();
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new JobQueue(new FakeGenerator(), mock(Backends.class), config(state.resolve("bad"), 4, 1, "fp8"), () -> false));
+        assertTrue(e.getMessage().contains("'fp8'"), e.getMessage());
     }
 
     @Test
