@@ -173,18 +173,7 @@ class BenchCommandTest {
     void modelWeightsRunsTheModelWithItsLinearWeightsInThatFormat() {
         List<dev.sisma.engine.io.DType> uploads = new ArrayList<>();
         try (CpuBackend cpu = new CpuBackend(1)) {
-            Backend recording = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                    (proxy, method, args) -> {
-                        if (method.getName().equals("uploadHalf")) {
-                            uploads.add((dev.sisma.engine.io.DType) args[1]);
-                        }
-                        try {
-                            return method.invoke(cpu, args);
-                        } catch (java.lang.reflect.InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
-            when(backends.current()).thenReturn(Optional.of(recording));
+            when(backends.current()).thenReturn(Optional.of(HalfUploads.recording(cpu, uploads)));
             assertEquals(0, run("model", "--configs", "demo", "--tokens", "16", "--reps", "1", "--no-train", "--blocks", "sisma", "--weights", "bf16"));
             assertTrue(out.toString(StandardCharsets.UTF_8).contains("), bf16 Linear weights"), out.toString(StandardCharsets.UTF_8));
             assertTrue(uploads.size() > 10 && uploads.stream().allMatch(dev.sisma.engine.io.DType.BF16::equals), uploads.toString());

@@ -8,8 +8,6 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -285,17 +283,7 @@ class GenerateCommandTest {
         faceMask();
         List<DType> uploads = new ArrayList<>();
         try (CpuBackend cpu = new CpuBackend(2); BundledModels bundled = new BundledModels()) {
-            Backend recording = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                    (proxy, method, args) -> {
-                        if (method.getName().equals("uploadHalf")) {
-                            uploads.add((DType) args[1]);
-                        }
-                        try {
-                            return method.invoke(cpu, args);
-                        } catch (InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                    });
+            Backend recording = HalfUploads.recording(cpu, uploads);
             Generator model = new Generator() {
                 @Override
                 public List<String> samplers() {
