@@ -18,37 +18,43 @@ import jdk.incubator.vector.VectorSpecies;
  * once, shared by all tasks); then one fork/join pass over (column-panel groups x row groups)
  * packs each NR-wide panel of op(B) into a per-thread buffer right before use and runs an
  * MR x NR register-blocked micro-kernel over it (FMA accumulators: 6 rows x 2 vectors on
- * 16-register AVX2, 8 rows x 3 vectors on 32-register AVX-512). Packing absorbs both transposes,
+ * 16-register AVX2, 6 rows x 4 vectors on 32-register AVX-512). Packing absorbs both transposes,
  * so the micro-kernel sees one layout. Packed panels live in per-thread scratch arrays that are reused.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     /**
-     * Micro-tile shape, by register file: 8 rows x 3 vectors where there are 32 vector registers
-     * (AVX-512: 24 accumulators), else 6 rows x 2 vectors (AVX2's 16 registers: 12 accumulators,
-     * see {@link #kernel6}). {@code -Dsisma.cpu.gemmRows=6|8} overrides it (the tests run the 8-row
-     * kernel on AVX2 machines too).
+     * Micro-tile: 6 rows x VECTORS vectors of C in FMA accumulators. 4 vectors where there are 32
+     * vector registers (AVX-512: 24 accumulators + 4 B vectors + broadcasts), else 2 (AVX2's 16
+     * registers: 12 + 2 + 1, see {@link #kernel6x2}). {@code -Dsisma.cpu.gemmVectors=2|4} overrides
+     * it (the tests run both tiles on every machine). 8 rows x 3 vectors, the other 24-accumulator
+     * tile, loses to 6 x 4 under C2 (JDK 25): its scheduler hoists the 8 broadcasts ahead of their
+     * FMAs, runs out of the 32 registers and keeps one accumulator on the stack, a store and a reload
+     * every k-step: 150-160 GFLOPS against 200-205 for 6 x 4 (and 7 x 3, 8 x 2) on one Zen 5 core,
+     * panels in L1/L2.
      */
-    static final int MR = Integer.getInteger("sisma.cpu.gemmRows", V >= 16 ? 8 : 6);
+    /** 6 x 4's slice depth and row block (in row panels), from the tuning runs in docs/benchmarks.md. */
+    private static final int KC_WIDE = 512, MC_WIDE_PANELS = 24;
+    static final int MR = 6, VECTORS = Integer.getInteger("sisma.cpu.gemmVectors", V >= 16 ? 4 : 2);
     static {
-        if (MR != 6 && MR != 8) throw new IllegalStateException("sisma.cpu.gemmRows must be 6 or 8, got " + MR);
+        if (VECTORS != 2 && VECTORS != 4) throw new IllegalStateException("sisma.cpu.gemmVectors must be 2 or 4, got " + VECTORS);
     }
-    static final int NR = (MR == 8 ? 3 : 2) * V;
+    static final int NR = VECTORS * V;
     /**
      * Slice depth KC and row-block height MC (a multiple of MR, so row blocks start on packed row
-     * panels). AVX2 (6 x 2): KC = 1024, the 64 KB B micro-panel streams from L2 and the 24 KB A
+     * panels). 6 x 2 (AVX2): KC = 1024, the 64 KB B micro-panel streams from L2 and the 24 KB A
      * micro-panel from L1 / L2; fewer, longer kernel calls halve the per-call cost (tile spill and
      * C update), measured +5% over KC = 256 on a Zen 3 core (256: 66 / 61 / 62 GFLOPS, 1024:
-     * 70 / 64 / 65 at the three benchmark shapes). AVX-512 (8 x 3) keeps the 256 it was tuned with.
+     * 70 / 64 / 65 at the three benchmark shapes). 6 x 4 (AVX-512): see {@link #KC_WIDE}.
      */
-    static final int KC = Integer.getInteger("sisma.cpu.gemmKc", MR == 8 ? 256 : 1024),
-            MC = MR * Integer.getInteger("sisma.cpu.gemmMcPanels", MR == 8 ? 16 : 24);
+    static final int KC = Integer.getInteger("sisma.cpu.gemmKc", VECTORS == 4 ? KC_WIDE : 1024),
+            MC = MR * Integer.getInteger("sisma.cpu.gemmMcPanels", VECTORS == 4 ? MC_WIDE_PANELS : 24);
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[5][]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[6][]);
 
     private Gemm() {}
 
@@ -112,7 +118,7 @@ public final class Gemm {
 
     /**
      * Rows of A up to which a Linear (x W^T) runs as dot products ({@link #fewRows}): AdaLN's
-     * modulation and the timestep MLP see one row per sample. The packed kernel computes 8 rows
+     * modulation and the timestep MLP see one row per sample. The packed kernel computes 6 rows
      * whatever M is, and packing a [9216, 1024] weight costs more than the product itself.
      */
     static final int SMALL_M = 4;
@@ -239,9 +245,13 @@ public final class Gemm {
             if (r1 <= r0) return;
             packA(ta, m, k, p0, depth, a, ao, r0 * MR, Math.min(m, r1 * MR) - r0 * MR, ap, aSlice);
         });
+        int mBlocks = (m + MC - 1) / MC;
+        if ((long) rowPanels * MR * depth > ROW_ORDER_FLOATS) {
+            byRowBlocks(par, tb, m, n, k, p0, depth, alpha, ap, aSlice, b, bo, bFormat, packed, c, co, beta, bias);
+            return;
+        }
         // tasks split the column panels first (each task packs its own B panels, so a panel split
         // over row groups is packed once per group); row groups only when panels are few
-        int mBlocks = (m + MC - 1) / MC;
         int want = par.threads() > 1 ? 4 * par.threads() : 1;
         int colGroups = Math.min(panels, want), rowGroups = Math.min(mBlocks, (want + colGroups - 1) / colGroups);
         long work = 2L * m * n * depth;
@@ -259,21 +269,61 @@ public final class Gemm {
                 // at M = 256); or the weight's cached pack, read in the same order
                 int b0 = packed != null ? (jp * k + p0) * NR : 0;
                 if (packed == null) packB(tb, n, k, p0, depth, b, bo, bFormat, jp, bp, 0);
-                int jc = jp * NR, nr = Math.min(NR, n - jc);
-                for (int ib = i0; ib < i1; ib += MC) {
-                    int ie = Math.min(i1, ib + MC);
-                    // slices inside the row block: its MC x NR block of C stays in L1 across the
-                    // slab (slices outermost re-read C from L3 once per slice)
-                    for (int q = 0; q < slices; q++) {
-                        int kc = Math.min(KC, depth - q * KC);
-                        for (int ir = ib; ir < ie; ir += MR)
-                            kernel(kc, ap, q * aSlice + ir * kc, bp, b0 + q * KC * NR, alpha, c,
-                                    co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile,
-                                    q == 0 ? beta : 1f, q == 0 ? bias : null, jc);
-                    }
-                }
+                for (int ib = i0; ib < i1; ib += MC)
+                    blockTimesPanel(ib, Math.min(i1, ib + MC), jp, n, depth, alpha, ap, aSlice, bp, b0, c, co, beta, bias, tile);
             }
         });
+    }
+
+    /**
+     * Size of a slab's packed A (floats) above which {@link #multiply} walks row blocks outermost:
+     * each task keeps its MC-row block of the packed A in L2 while every panel of B (packed once for
+     * the slab, shared) streams past it, the BLIS order. Up to it the packed A (at most 8 MB) is
+     * walked once per panel of B instead, and each B panel is packed right before use, still in
+     * cache: at M = 4096 that walk streamed 16 MB of A from L3 per B panel (0.79 of OpenBLAS against
+     * 0.88 by row blocks, one thread); at 1024 x 1024 (4 MB of A) it was the faster order (0.97 / 0.89).
+     */
+    static final long ROW_ORDER_FLOATS = Long.getLong("sisma.cpu.gemmRowOrderFloats", 2L << 20);
+
+    /** {@link #multiply}'s compute for a packed A over {@link #ROW_ORDER_FLOATS}: row blocks split over tasks, B packed whole first. */
+    private static void byRowBlocks(Parallel par, boolean tb, int m, int n, int k, int p0, int depth, float alpha, float[] ap, int aSlice,
+                                    MemorySegment b, long bo, int bFormat, float[] packed, MemorySegment c, long co, float beta, MemorySegment bias) {
+        int panels = (n + NR - 1) / NR, mBlocks = (m + MC - 1) / MC;
+        // the slab of every B panel: the weight's cached pack (panel stride k NR, from p0), or packed here (stride depth NR)
+        float[] bp = packed != null ? packed : scratch(5, panels * depth * NR);
+        int panelStride = packed != null ? k * NR : depth * NR, first = packed != null ? p0 * NR : 0;
+        if (packed == null) {
+            int packTasks = par.tasks((long) panels * NR * depth, 1 << 16);
+            par.run(packTasks, t -> {
+                for (int jp = panels * t / packTasks; jp < panels * (t + 1) / packTasks; jp++)
+                    packB(tb, n, k, p0, depth, b, bo, bFormat, jp, bp, jp * panelStride);
+            });
+        }
+        int tasks = Math.min(mBlocks, par.threads() > 1 ? 4 * par.threads() : 1);
+        par.run(tasks, t -> {
+            float[] tile = scratch(2, MR * NR);
+            for (int blk = mBlocks * t / tasks; blk < mBlocks * (t + 1) / tasks; blk++) {
+                int ib = blk * MC, ie = Math.min(m, ib + MC);
+                for (int jp = 0; jp < panels; jp++)
+                    blockTimesPanel(ib, ie, jp, n, depth, alpha, ap, aSlice, bp, jp * panelStride + first, c, co, beta, bias, tile);
+            }
+        });
+    }
+
+    /**
+     * C[ib:ie, panel jp] += the slab's rows ib..ie of op(A) times B panel jp (its slice q at
+     * bp[b0 + q KC NR]). Slices inside the row block: its MC x NR block of C stays in L1 across the
+     * slab (slices outermost re-read C from L3 once per slice).
+     */
+    private static void blockTimesPanel(int ib, int ie, int jp, int n, int depth, float alpha, float[] ap, int aSlice, float[] bp, int b0,
+                                        MemorySegment c, long co, float beta, MemorySegment bias, float[] tile) {
+        int jc = jp * NR, nr = Math.min(NR, n - jc);
+        for (int q = 0, kc; q * KC < depth; q++) {
+            kc = Math.min(KC, depth - q * KC);
+            for (int ir = ib; ir < ie; ir += MR)
+                kernel(kc, ap, q * aSlice + ir * kc, bp, b0 + q * KC * NR, alpha, c, co + (long) ir * n + jc, n, Math.min(MR, ie - ir), nr, tile,
+                        q == 0 ? beta : 1f, q == 0 ? bias : null, jc);
+        }
     }
 
     /** Panel jp of op(B) over the slab [p0, p0 + depth): bp[base + p NR + jj] = op(B)[p0 + p, jp NR + jj], zero beyond n. */
@@ -446,47 +496,43 @@ public final class Gemm {
     private static void kernel(int kc, float[] ap, int ai, float[] bp, int bi, float alpha,
                                MemorySegment c, long cIndex, int ldc, int mr, int nr, float[] tile,
                                float beta, MemorySegment bias, int jc) {
-        if (MR == 8) kernel8(kc, ap, ai, bp, bi, tile);
-        else kernel6(kc, ap, ai, bp, bi, tile);
+        // a last panel at most 2 vectors wide (x_proj's 96 columns: 64 + 32) runs the 2-vector
+        // tile over its stride-NR rows instead of multiplying the zero padding
+        if (VECTORS == 4 && nr > 2 * V) kernel6x4(kc, ap, ai, bp, bi, tile);
+        else kernel6x2(kc, ap, ai, bp, bi, tile);
         addTile(tile, alpha, c, cIndex, ldc, mr, nr, beta, bias, jc);
     }
 
-    /** 8 x 3-vector tile into {@code tile} (24 accumulators: for 32-register ISAs). */
-    private static void kernel8(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+    /** 6 x 4-vector tile into {@code tile} (24 accumulators: for 32-register ISAs). */
+    private static void kernel6x4(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z,
-                    c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z, c20 = z, c21 = z, c22 = z, c23 = z,
+                    c30 = z, c31 = z, c32 = z, c33 = z, c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
         int bo = bi, ao = ai;
         for (int p = 0; p < kc; p++) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
-                        b2 = FloatVector.fromArray(S, bp, bo + 2 * V);
+                        b2 = FloatVector.fromArray(S, bp, bo + 2 * V), b3 = FloatVector.fromArray(S, bp, bo + 3 * V);
             FloatVector x = FloatVector.broadcast(S, ap[ao]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, ap[ao + 1]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
             x = FloatVector.broadcast(S, ap[ao + 2]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
             x = FloatVector.broadcast(S, ap[ao + 3]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
             x = FloatVector.broadcast(S, ap[ao + 4]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
             x = FloatVector.broadcast(S, ap[ao + 5]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52);
-            x = FloatVector.broadcast(S, ap[ao + 6]);
-            c60 = x.fma(b0, c60); c61 = x.fma(b1, c61); c62 = x.fma(b2, c62);
-            x = FloatVector.broadcast(S, ap[ao + 7]);
-            c70 = x.fma(b0, c70); c71 = x.fma(b1, c71); c72 = x.fma(b2, c72);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
             bo += NR;
-            ao += 8;
+            ao += 6;
         }
-        c00.intoArray(tile, 0); c01.intoArray(tile, V); c02.intoArray(tile, 2 * V);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V);
-        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V); c42.intoArray(tile, 4 * NR + 2 * V);
-        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V); c52.intoArray(tile, 5 * NR + 2 * V);
-        c60.intoArray(tile, 6 * NR); c61.intoArray(tile, 6 * NR + V); c62.intoArray(tile, 6 * NR + 2 * V);
-        c70.intoArray(tile, 7 * NR); c71.intoArray(tile, 7 * NR + V); c72.intoArray(tile, 7 * NR + 2 * V);
+        c00.intoArray(tile, 0); c01.intoArray(tile, V); c02.intoArray(tile, 2 * V); c03.intoArray(tile, 3 * V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V); c13.intoArray(tile, NR + 3 * V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V); c23.intoArray(tile, 2 * NR + 3 * V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V); c33.intoArray(tile, 3 * NR + 3 * V);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V); c42.intoArray(tile, 4 * NR + 2 * V); c43.intoArray(tile, 4 * NR + 3 * V);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V); c52.intoArray(tile, 5 * NR + 2 * V); c53.intoArray(tile, 5 * NR + 3 * V);
     }
 
     /**
@@ -500,11 +546,11 @@ public final class Gemm {
      * accumulator spill in this tight allocation (whole GEMM 35 vs 55 GFLOPS, one thread); the
      * in-loop checks it keeps instead are cheap compares.
      */
-    private static void kernel6(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
+    private static void kernel6x2(int kc, float[] ap, int ai, float[] bp, int bi, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
         for (int p = 0; p + 1 <= kc; p++) {
-            int bo = bi + p * (2 * V), ao = ai + p * 6;
+            int bo = bi + p * NR, ao = ai + p * 6; // NR: 2 vectors, or a narrow last panel of the 4-vector layout
             FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V);
             FloatVector x = FloatVector.broadcast(S, ap[ao]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
