@@ -23,7 +23,8 @@ import ai.djl.training.ParameterStore;
  * inputs x.f32, t.f32, mask.f32 and that peer's output v.f32, little-endian float32, shapes in
  * shapes.json), without gradients, WARMUP untimed and REPS timed forwards. Prints one line
  * {@code DJL_RESULT {json}}: the median seconds, the max |difference| from v, the engine's version.
- * Run by the peer script as a single-file program: {@code java -cp DJL-JARS DjlPeer.java DIR REPS WARMUP}.
+ * Run by the peer script as a single-file program: {@code java -cp DJL-JARS DjlPeer.java DIR REPS WARMUP [WARMUP_SECONDS]}
+ * (untimed forwards: at least WARMUP, at least 2, and at least WARMUP_SECONDS of them).
  */
 public final class DjlPeer {
     public static void main(String[] args) throws Exception {
@@ -40,11 +41,18 @@ public final class DjlPeer {
             ParameterStore ps = new ParameterStore(m, false);
             double[] times = new double[reps];
             float[] v = null;
-            for (int i = 0; i < warmup + reps; i++) {
+            double warmupSeconds = args.length > 3 ? Double.parseDouble(args[3]) : 0;
+            long warmStart = System.nanoTime();
+            for (int i = 0; i < warmup || (System.nanoTime() - warmStart) / 1e9 < warmupSeconds; i++) {
+                try (NDList out = block.forward(ps, in, false)) {
+                    out.singletonOrThrow().toFloatArray();
+                }
+            }
+            for (int i = 0; i < reps; i++) {
                 long t0 = System.nanoTime();
                 try (NDList out = block.forward(ps, in, false)) {
                     float[] o = out.singletonOrThrow().toFloatArray(); // the step is done when its output is on the host
-                    if (i >= warmup) times[i - warmup] = (System.nanoTime() - t0) / 1e9;
+                    times[i] = (System.nanoTime() - t0) / 1e9;
                     v = o;
                 }
             }

@@ -150,7 +150,7 @@ def write_f32(path, t):
 
 
 def time_torch(name, arch, tokens, reps, train, adamw, as_is, warmup=1, ckpt=False, scan="vec",
-               parity=False, trace_dir=None):
+               parity=False, trace_dir=None, warmup_seconds=0.0):
     from make_golden import perturb_
     cfg = torch_config(name, arch, tokens)
     torch.manual_seed(0)
@@ -170,11 +170,15 @@ def time_torch(name, arch, tokens, reps, train, adamw, as_is, warmup=1, ckpt=Fal
     den = []
     try:
         with torch.no_grad():
-            for i in range(reps + warmup):
+            # untimed runs: at least `warmup` and at least warmup_seconds of them (the rule every side gets)
+            warm_start, i = time.perf_counter(), 0
+            while i < warmup or time.perf_counter() - warm_start < warmup_seconds:
+                v = model(x, t, mask)
+                i += 1
+            for i in range(reps):
                 t0 = time.perf_counter()
                 v = model(x, t, mask)
-                if i >= warmup:
-                    den.append(time.perf_counter() - t0)
+                den.append(time.perf_counter() - t0)
             if parity:
                 R.selective_scan_ref = orig_scan
                 t0 = time.perf_counter()
@@ -250,6 +254,7 @@ def peak_gb(stderr):
 
 def java_cmd(args, config, tokens):
     bench = ["bench", "model", "--configs", config, "--tokens", str(tokens), "--reps", str(args.reps),
+             "--warmup-seconds", str(args.warmup_seconds),
              "--blocks", ",".join("sisma" if a == "mamba" else a for a in args.archs.split(",")), "--threads", str(args.threads)]
     if not args.train:
         bench.append("--no-train")
@@ -352,7 +357,7 @@ def run_torch_case(args, c, a, tk, train, ckpt, trace_dir=None):
     """One PyTorch case in a child process (its own peak memory); returns its result dict."""
     case = dict(config=c, arch=a, tokens=tk, reps=args.reps, train=train, adamw=not args.no_adamw,
                 as_is=args.torch_scan_as_is, warmup=args.torch_warmup, ckpt=ckpt, threads=args.threads,
-                parity=args.parity, trace_dir=trace_dir)
+                parity=args.parity, trace_dir=trace_dir, warmup_seconds=args.warmup_seconds)
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-case", json.dumps(case)]
     out = child_result(cmd, torch_env(args), "TORCH_RESULT", f"torch case for {c} {a} at {tk} tokens")
     if not args.allow_reference_blas and not out.get("openblas"):
@@ -382,7 +387,8 @@ def run_djl(args, trace_dir):
     env = dict(torch_env(args), DJL_CACHE_DIR=cache, ENGINE_CACHE_DIR=cache)
     cmd = [java, "-cp", args.djl_cp, f"-Dai.djl.pytorch.num_threads={args.threads}", "-Dai.djl.pytorch.num_interop_threads=1",
            "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-           os.path.join(DJL_DIR, "DjlPeer.java"), trace_dir, str(args.reps), str(args.torch_warmup)]
+           os.path.join(DJL_DIR, "DjlPeer.java"), trace_dir, str(args.reps), str(args.torch_warmup),
+           str(args.warmup_seconds)]
     return child_result(cmd, env, "DJL_RESULT", "DJL peer")
 
 
@@ -411,7 +417,9 @@ def main():
     ap.add_argument("--ops", type=int, default=0, help="Java: also print the N slowest backend ops")
     ap.add_argument("--backend", default=None, help="Java backend name (default: the bench command's)")
     ap.add_argument("--train", action="store_true", help="also time training steps (slow)")
-    ap.add_argument("--torch-warmup", type=int, default=1, help="untimed PyTorch runs before the timed ones")
+    ap.add_argument("--torch-warmup", type=int, default=1, help="untimed PyTorch runs before the timed ones (at least)")
+    ap.add_argument("--warmup-seconds", type=float, default=5.0,
+                    help="every side: untimed steps until they took this long (at least the minimum count): sisma's JIT compiles meanwhile")
     ap.add_argument("--torch-checkpoint-attention-from", type=int, default=4096,
                     help="from this many tokens on, the attention baseline's PyTorch training step runs its "
                          "attention core under torch.utils.checkpoint (keeps no scores; recomputes them)")
@@ -429,7 +437,8 @@ def main():
         k = json.loads(args.torch_case)
         torch.set_num_threads(k["threads"])
         res = time_torch(k["config"], k["arch"], k["tokens"], k["reps"], k["train"], k["adamw"], k["as_is"],
-                         k["warmup"], k["ckpt"], parity=k["parity"], trace_dir=k["trace_dir"])
+                         k["warmup"], k["ckpt"], parity=k["parity"], trace_dir=k["trace_dir"],
+                         warmup_seconds=k["warmup_seconds"])
         res["config_show"] = torch.__config__.show()
         res["parallel_info"] = torch.__config__.parallel_info()
         print("TORCH_RESULT " + json.dumps(res), flush=True)

@@ -72,7 +72,7 @@ public final class BenchCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--no-train] [--ops N] [--blocks LIST] [--threads N] [--weights F]
+                usage: sisma bench [engine|model|serve] [--backend NAME] [--seconds S] [--configs LIST] [--tokens LIST] [--reps N] [--warmup-seconds S] [--no-train] [--ops N] [--blocks LIST] [--threads N] [--weights F]
                   engine (default): JSON with GEMM GFLOPS at 1024x1024x1024, 256x1024x4096, 256x4096x1024
                                     and the selective scan forward/backward time at B 1, L 256, E 2048, N 16;
                                     a backend on host threads (cpu) at 1 thread and at its configured threads
@@ -83,6 +83,8 @@ public final class BenchCommand implements Command {
                   --configs LIST    model configs, comma-separated (default sisma-S/2,sisma-B/2,sisma-L/2)
                   --tokens LIST     token counts, comma-separated squares (default 256,1024,4096)
                   --reps N          timed repetitions per model case (default 3)
+                  --warmup-seconds S model: untimed steps first, at least one and S seconds of them (default 5;
+                                    the JIT compiles the kernels meanwhile)
                   --no-train        model: the denoising step only (the training step needs far more memory)
                   --ops N           model: also the N backend ops that took the most time, with their shares
                   --blocks LIST     model: sisma and/or attention (default both)
@@ -102,7 +104,7 @@ public final class BenchCommand implements Command {
             rest.addAll(args.subList(1, args.size()));
             return serve.run(rest, ctx);
         }
-        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--ops", "--blocks", "--threads",
+        Args a = Args.parse(args, Set.of("--backend", "--seconds", "--configs", "--tokens", "--reps", "--warmup-seconds", "--ops", "--blocks", "--threads",
                 WeightFormat.OPTION), Set.of("--no-train"));
         List<String> what = a.positional();
         String mode = what.isEmpty() ? "engine" : what.get(0);
@@ -140,10 +142,14 @@ public final class BenchCommand implements Command {
             }
         }
         int reps = a.getInt("--reps", 3);
+        double warmupSeconds = a.getDouble("--warmup-seconds", ModelBenchmark.WARMUP_SECONDS);
+        if (!(warmupSeconds >= 0)) {
+            throw new UsageException("--warmup-seconds needs 0 or more seconds, got " + a.get("--warmup-seconds", ""));
+        }
         java.util.function.Function<Backend, Integer> bench = be -> {
             WeightFormat w = weights != null ? weights : Checkpoints.defaultWeightFormat();
             ctx.out().println("model benchmark on " + be.name() + " (" + be.device() + "), " + w.id() + " Linear weights");
-            ModelBenchmark.runAll(configs, blocks, tokens, reps, !a.has("--no-train"), w, be, r -> {
+            ModelBenchmark.runAll(configs, blocks, tokens, reps, !a.has("--no-train"), w, warmupSeconds, be, r -> {
                 ctx.out().println(r.line());
                 ctx.out().print(r.opsTable(ops));
             });

@@ -28,10 +28,15 @@ class BenchCommandTest {
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final BenchCommand bench = new BenchCommand(backends);
 
+    /** Runs bench; a model run without --warmup-seconds gets 0 (one untimed step: the demo model needs no JIT warm-up to be checked). */
     int run(String... args) {
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        List<String> list = new java.util.ArrayList<>(List.of(args));
+        if (!list.isEmpty() && list.get(0).equals("model") && !list.contains("--warmup-seconds")) {
+            list.addAll(List.of("--warmup-seconds", "0"));
+        }
         try {
-            return bench.run(List.of(args), SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
+            return bench.run(list, SismaCli.context(ps, ps, new ByteArrayInputStream(new byte[0])));
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -142,6 +147,8 @@ class BenchCommandTest {
         }
         UsageException e = assertThrows(UsageException.class, () -> run("model", "--ops", "-1"));
         assertTrue(e.getMessage().contains("--ops"), e.getMessage());
+        e = assertThrows(UsageException.class, () -> run("model", "--warmup-seconds", "-1"));
+        assertTrue(e.getMessage().contains("--warmup-seconds"), e.getMessage());
     }
     @Test
     void modelBlocksAndThreadsPickTheCasesAndTheBackendsThreadCount() {

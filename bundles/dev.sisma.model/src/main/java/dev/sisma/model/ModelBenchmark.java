@@ -87,15 +87,24 @@ public final class ModelBenchmark {
      * 4096 tokens denoises on a 24 GB machine but does not train) and trainSeconds is NaN.
      */
     public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend, boolean train) {
-        return run(config, tokens, batch, warmup, reps, backend, train, null);
+        return run(config, tokens, batch, warmup, reps, backend, train, null, 0);
     }
 
     /**
+     * Untimed steps before the timed ones, by default: at least one and at least this many seconds
+     * of them. A JIT compiles the backend's kernels while they run (the CPU backend's small ops are
+     * called a few dozen times a step): after one untimed step sisma-S/2's step took 0.33 s, after
+     * 5 s of steps 0.25 s. The peer script gives its peers the same rule.
+     */
+    public static final double WARMUP_SECONDS = 5;
+
+    /**
      * As {@link #run(SismaConfig, int, int, int, int, Backend, boolean)} with the Linear weights in
-     * {@code weights} (BF16/F16: the half-size weights' step time; null: {@link Checkpoints#defaultWeightFormat()}).
+     * {@code weights} (BF16/F16: the half-size weights' step time; null: {@link Checkpoints#defaultWeightFormat()}),
+     * the untimed steps going on past {@code warmup} until they took {@code warmupSeconds} in all.
      */
     public static Result run(SismaConfig config, int tokens, int batch, int warmup, int reps, Backend backend, boolean train,
-            WeightFormat weights) {
+            WeightFormat weights, double warmupSeconds) {
         SismaConfig cfg = atTokens(config, tokens);
         Timing timing = new Timing();
         Backend timed = timing.wrap(backend);
@@ -107,10 +116,9 @@ public final class ModelBenchmark {
             Tensor mask = Tensor.rand(timed, 2, 0, batch, cfg.maskClasses(), m, m);
             Tensor t = Tensor.full(timed, 0.5f, batch);
             double[] denoise = new double[reps], trainTimes = new double[reps];
-            for (int i = 0; i < warmup + reps; i++) {
-                if (i == warmup) {
-                    timing.reset(); // the shares cover the timed repetitions only
-                }
+            long warmStart = System.nanoTime();
+            // r: the timed repetition this step is, -1 while warming up
+            for (int i = 0, r = warmup > 0 ? -1 : 0; r < reps; i++) {
                 long t0 = System.nanoTime();
                 try (Scope sc = Scope.open(); NoGrad ng = NoGrad.enter()) {
                     model.forward(x, t, mask);
@@ -123,9 +131,13 @@ public final class ModelBenchmark {
                     model.zeroGrad();
                 }
                 long t2 = System.nanoTime();
-                if (i >= warmup) {
-                    denoise[i - warmup] = (t1 - t0) / 1e9;
-                    trainTimes[i - warmup] = train ? (t2 - t1) / 1e9 : Double.NaN;
+                if (r >= 0) {
+                    denoise[r] = (t1 - t0) / 1e9;
+                    trainTimes[r] = train ? (t2 - t1) / 1e9 : Double.NaN;
+                    r++;
+                } else if (i + 1 >= warmup && (t2 - warmStart) / 1e9 >= warmupSeconds) {
+                    r = 0;
+                    timing.reset(); // the shares cover the timed repetitions only
                 }
             }
             double total = timing.gemm + timing.scan + timing.other;
@@ -150,17 +162,20 @@ public final class ModelBenchmark {
     /** As above for the given block types only ("sisma", "attention"). */
     public static List<Result> runAll(List<String> configs, List<String> blockTypes, int[] tokenCounts, int reps, boolean train,
             Backend backend, java.util.function.Consumer<Result> each) {
-        return runAll(configs, blockTypes, tokenCounts, reps, train, null, backend, each);
+        return runAll(configs, blockTypes, tokenCounts, reps, train, null, WARMUP_SECONDS, backend, each);
     }
 
-    /** As above with the Linear weights in {@code weights} (null: {@link Checkpoints#defaultWeightFormat()}). */
+    /**
+     * As above with the Linear weights in {@code weights} (null: {@link Checkpoints#defaultWeightFormat()}),
+     * each case warmed up for {@code warmupSeconds} (at least one untimed step; see {@link #WARMUP_SECONDS}).
+     */
     public static List<Result> runAll(List<String> configs, List<String> blockTypes, int[] tokenCounts, int reps, boolean train,
-            WeightFormat weights, Backend backend, java.util.function.Consumer<Result> each) {
+            WeightFormat weights, double warmupSeconds, Backend backend, java.util.function.Consumer<Result> each) {
         List<Result> out = new ArrayList<>();
         for (String name : configs) {
             for (String type : blockTypes) {
                 for (int tokens : tokenCounts) {
-                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend, train, weights);
+                    Result r = run(SismaConfig.named(name).with("block_type", type), tokens, 1, 1, reps, backend, train, weights, warmupSeconds);
                     out.add(r);
                     if (each != null) {
                         each.accept(r);

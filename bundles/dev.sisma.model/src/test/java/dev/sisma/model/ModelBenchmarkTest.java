@@ -44,6 +44,17 @@ class ModelBenchmarkTest {
     }
 
     @Test
+    void warmupGoesOnUntilItsSecondsArePast() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            long t0 = System.nanoTime();
+            ModelBenchmark.Result r = ModelBenchmark.run(ModelBehaviourTest.tiny(), 16, 1, 1, 1, be, false, null, 0.6);
+            double wall = (System.nanoTime() - t0) / 1e9;
+            // one tiny step takes milliseconds: only the warm-up's time floor makes the run last 0.6 s
+            assertTrue(wall >= 0.6 && r.denoiseSeconds() < 0.3, "run " + wall + " s, step " + r.denoiseSeconds() + " s");
+        }
+    }
+
+    @Test
     void denoiseOnlyLeavesTheTrainingStepOut() {
         try (CpuBackend be = new CpuBackend(2)) {
             ModelBenchmark.Result r = ModelBenchmark.run(ModelBehaviourTest.tiny(), 16, 1, 0, 1, be, false);
