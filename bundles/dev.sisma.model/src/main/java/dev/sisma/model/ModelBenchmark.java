@@ -195,7 +195,8 @@ public final class ModelBenchmark {
     /**
      * A backend op's wall time per step (the mean over the timed repetitions of one denoising step,
      * plus one training step when it ran) and its share of all backend time. op is the Backend
-     * method, with the operation for unary, binary and reduce ("unary GELU_TANH").
+     * method, with the operation for unary, binary and reduce ("unary GELU_TANH") and the shape for
+     * gemm ("gemm 256x4096x1024").
      */
     public record OpTime(String op, double seconds, double share) {}
 
@@ -216,6 +217,23 @@ public final class ModelBenchmark {
                     .map(e -> new OpTime(e.getKey(), e.getValue() / reps, e.getValue() / total)).toList();
         }
 
+        /**
+         * The op's name; with the operation for unary, binary and reduce; for gemm with M x N x K,
+         * then " xB" for a batch of B, then the operands' form unless it is a Linear's A B^T (AB, AtB, AtBt).
+         */
+        private static String key(String method, Object[] args) {
+            if (args != null && args.length > 0 && args[0] instanceof Enum<?> op) {
+                return method + " " + op.name();
+            }
+            if (method.equals("gemm") && args != null && args.length > 5) {
+                int batch = (Integer) args[2];
+                boolean ta = (Boolean) args[0], tb = (Boolean) args[1];
+                return "gemm " + args[3] + "x" + args[4] + "x" + args[5] + (batch > 1 ? " x" + batch : "")
+                        + (!ta && tb ? "" : " A" + (ta ? "t" : "") + "B" + (tb ? "t" : ""));
+            }
+            return method;
+        }
+
         Backend wrap(Backend b) {
             return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                     (proxy, method, args) -> {
@@ -227,7 +245,7 @@ public final class ModelBenchmark {
                         } finally {
                             double dt = (System.nanoTime() - t0) / 1e9;
                             String n = method.getName();
-                            perOp.merge(args != null && args.length > 0 && args[0] instanceof Enum<?> op ? n + " " + op.name() : n, dt, Double::sum);
+                            perOp.merge(key(n, args), dt, Double::sum);
                             if (n.equals("gemm")) {
                                 gemm += dt;
                             } else if (n.startsWith("selectiveScan")) {

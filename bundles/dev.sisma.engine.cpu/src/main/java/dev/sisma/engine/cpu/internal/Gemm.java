@@ -236,6 +236,10 @@ public final class Gemm {
                                  float alpha, MemorySegment a, long ao, MemorySegment b, long bo, int bFormat, float[] packed,
                                  MemorySegment c, long co, float beta, MemorySegment bias) {
         int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR, slices = (depth + KC - 1) / KC;
+        if (!ta && panels <= DIRECT_A_PANELS) {
+            directA(par, tb, m, n, k, p0, depth, alpha, a, ao, b, bo, bFormat, packed, c, co, beta, bias);
+            return;
+        }
         // slice q (depth kq) of row panel ir at ap[q rowPanels MR KC + ir kq]
         int aSlice = rowPanels * MR * KC;
         float[] ap = scratch(1, slices * aSlice);
@@ -308,6 +312,118 @@ public final class Gemm {
                     blockTimesPanel(ib, ie, jp, n, depth, alpha, ap, aSlice, bp, jp * panelStride + first, c, co, beta, bias, tile);
             }
         });
+    }
+
+    /**
+     * Column panels of B up to which a row-major A is read in place, not packed: a narrow product
+     * (x_proj's 96 columns, the cross-Mamba's B, C and dt projections of 32 and 64 at K = 2048) uses
+     * each value of A once or twice, and packing A cost more than multiplying (0.6-0.8 of OpenBLAS).
+     */
+    static final int DIRECT_A_PANELS = 2;
+
+    /** {@link #multiply} for {@link #DIRECT_A_PANELS} panels at most: row blocks split over tasks, A's rows read where they are. */
+    private static void directA(Parallel par, boolean tb, int m, int n, int k, int p0, int depth, float alpha, MemorySegment a, long ao,
+                                MemorySegment b, long bo, int bFormat, float[] packed, MemorySegment c, long co, float beta, MemorySegment bias) {
+        int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR;
+        // B's few panels packed once, shared by the tasks (per task, 8 tasks packed it 8 times)
+        float[] bp = packed != null ? packed : scratch(5, panels * depth * NR);
+        int panelStride = packed != null ? k * NR : depth * NR, first = packed != null ? p0 * NR : 0;
+        if (packed == null) par.run(panels, jp -> packB(tb, n, k, p0, depth, b, bo, bFormat, jp, bp, jp * panelStride));
+        long work = 2L * m * n * depth;
+        int tasks = work < 2_000_000 ? 1 : Math.min(rowPanels, par.threads() > 1 ? 4 * par.threads() : 1);
+        par.run(tasks, t -> {
+            int i0 = rowPanels * t / tasks * MR, i1 = Math.min(m, rowPanels * (t + 1) / tasks * MR);
+            float[] tile = scratch(2, MR * NR);
+            for (int jp = 0; jp < panels; jp++) {
+                int b0 = jp * panelStride + first, jc = jp * NR, nr = Math.min(NR, n - jc);
+                for (int pc = 0; pc < depth; pc += KC) {
+                    int kc = Math.min(KC, depth - pc);
+                    for (int ir = i0; ir < i1; ir += MR) {
+                        int mr = Math.min(MR, i1 - ir);
+                        // rows past the last are read as the first again (their results are not stored)
+                        long row = (ao + (long) ir * k + p0 + pc) * 4, lda = mr == MR ? k * 4L : 0;
+                        if (mr < MR) kernelRowsDirect(kc, a, row, k * 4L, mr, bp, b0 + pc * NR, tile);
+                        else if (VECTORS == 4 && nr > 2 * V) kernel6x4Direct(kc, a, row, lda, bp, b0 + pc * NR, tile);
+                        else kernel6x2Direct(kc, a, row, lda, bp, b0 + pc * NR, tile);
+                        addTile(tile, alpha, c, co + (long) ir * n + jc, n, mr, nr, pc == 0 ? beta : 1f, pc == 0 ? bias : null, jc);
+                    }
+                }
+            }
+        });
+    }
+
+    /** {@link #kernel6x4} with A's 6 rows read in place: row i at byte {@code row + i lda} of {@code a}. */
+    private static void kernel6x4Direct(int kc, MemorySegment a, long row, long lda, float[] bp, int bi, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z, c20 = z, c21 = z, c22 = z, c23 = z,
+                    c30 = z, c31 = z, c32 = z, c33 = z, c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
+        long r0 = row, r1 = row + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+        int bo = bi;
+        for (int p = 0; p < kc; p++) {
+            long o = 4L * p;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V),
+                        b2 = FloatVector.fromArray(S, bp, bo + 2 * V), b3 = FloatVector.fromArray(S, bp, bo + 3 * V);
+            FloatVector x = FloatVector.broadcast(S, a.get(F, r0 + o));
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a.get(F, r1 + o));
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a.get(F, r2 + o));
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a.get(F, r3 + o));
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a.get(F, r4 + o));
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(S, a.get(F, r5 + o));
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+            bo += NR;
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, V); c02.intoArray(tile, 2 * V); c03.intoArray(tile, 3 * V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V); c12.intoArray(tile, NR + 2 * V); c13.intoArray(tile, NR + 3 * V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V); c22.intoArray(tile, 2 * NR + 2 * V); c23.intoArray(tile, 2 * NR + 3 * V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V); c32.intoArray(tile, 3 * NR + 2 * V); c33.intoArray(tile, 3 * NR + 3 * V);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V); c42.intoArray(tile, 4 * NR + 2 * V); c43.intoArray(tile, 4 * NR + 3 * V);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V); c52.intoArray(tile, 5 * NR + 2 * V); c53.intoArray(tile, 5 * NR + 3 * V);
+    }
+
+    /** {@link #kernel6x2} with A's 6 rows read in place (the 2-vector tile, or a narrow last panel). */
+    private static void kernel6x2Direct(int kc, MemorySegment a, long row, long lda, float[] bp, int bi, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        long r0 = row, r1 = row + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+        for (int p = 0; p + 1 <= kc; p++) { // p + 1 <= kc: see kernel6x2
+            int bo = bi + p * NR;
+            long o = 4L * p;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo), b1 = FloatVector.fromArray(S, bp, bo + V);
+            FloatVector x = FloatVector.broadcast(S, a.get(F, r0 + o));
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a.get(F, r1 + o));
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a.get(F, r2 + o));
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a.get(F, r3 + o));
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a.get(F, r4 + o));
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a.get(F, r5 + o));
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, V);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + V);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + V);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + V);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + V);
+    }
+
+    /** The last rows (fewer than 6) of a direct-A product, one row at a time, into the tile's first {@code mr} rows. */
+    private static void kernelRowsDirect(int kc, MemorySegment a, long row, long lda, int mr, float[] bp, int bi, float[] tile) {
+        for (int i = 0; i < mr; i++) {
+            for (int v = 0; v < NR; v += V) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int p = 0; p < kc; p++) acc = FloatVector.broadcast(S, a.get(F, row + i * lda + 4L * p)).fma(FloatVector.fromArray(S, bp, bi + p * NR + v), acc);
+                acc.intoArray(tile, i * NR + v);
+            }
+        }
     }
 
     /**

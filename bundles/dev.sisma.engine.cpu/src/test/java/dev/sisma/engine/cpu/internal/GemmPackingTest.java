@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packing paths of {@link Gemm} the conformance suite's small shapes do not reach: x W^T
+ * The packing paths of {@link Gemm} the conformance suite's small shapes do not reach: A read in
+ * place for two column panels or fewer, packed for more, by row blocks for a large packed A; x W^T
  * (B transposed, the in-register 8 x 8 transpose on AVX2) over several K slabs (slab offsets
  * past 0, depths that are not multiples of 8) and column panels with a partial 8-column block;
  * beta and the bias over several slabs.
@@ -55,6 +56,11 @@ class GemmPackingTest {
             check(two, false, true, 1024, 21, 4100);
             check(two, true, true, 200, 40, 1037);
             check(one, false, true, 5, 8, 7);
+            // three panels and more: A packed; a last panel of 44 columns (4-vector tile) and of 24 (2-vector tile)
+            check(two, false, true, 100, 300, 700);
+            check(one, false, true, 97, 280, 1100, 0.5f, true);
+            // 1032 packed rows x 2100 deep: over 2M floats of packed A, row blocks outermost
+            check(two, false, true, 1030, 200, 2100, 1f, true);
             // beta and the bias are applied once, with the first K slice of the first slab
             check(two, false, true, 1024, 19, 4100, 0.5f, true);
             check(one, false, false, 1030, 33, 4099, 1f, true);

@@ -103,7 +103,7 @@ class PackedWeightsTest {
             check(two, true, false, 1, 17, 16, 300, 0.25f, false);
             check(two, false, true, 3, 13, 65, 129, 0f, true); // batch sharing one weight: stride 0
             check(two, false, true, 1, 300, 96, 4100, 0f, false); // several K slabs
-            check(two, false, true, 1, 1200, 70, 4100, 0.5f, true); // a packed A over 2M floats: row blocks outermost, the pack read from slab offset 3072
+            check(two, false, true, 1, 1200, 150, 4100, 0.5f, true); // a packed A over 2M floats: row blocks outermost, the pack read from slab offset 3072
         }
     }
 
