@@ -138,6 +138,17 @@ public final class GemmPeerBench {
      * Seconds per call: {sisma with its weight packed, sisma's first call after a weight change,
      * OpenBLAS, sisma with the weight in BF16 (widened by the per-call packing)}, best of three rounds.
      */
+    private static boolean warmed;
+
+    /**
+     * Waits out OpenBLAS's worker threads, which spin for a while after a multi-threaded call (its
+     * thread timeout, 2^28 cycles by default): sisma's run right after the peer's shared the two
+     * cores with a spinning thread (its BF16 column read about half its figure at two threads).
+     */
+    private static void blasIdle() throws InterruptedException {
+        Thread.sleep(300);
+    }
+
     private static double[] measure(CpuBackend be, CpuBackend perCall, OpenBlas blas, Shape s, double seconds) throws Throwable {
         try (DeviceBuffer a = be.allocate((long) s.m * s.k); DeviceBuffer w = be.allocate((long) s.n * s.k);
              DeviceBuffer c = be.allocate((long) s.m * s.n)) {
@@ -156,13 +167,21 @@ public final class GemmPeerBench {
             Runnable peer = () -> blas.sgemmLinear(s.m, s.n, s.k, as, plain, cs);
             Runnable cold = () -> perCall.gemm(false, true, 1, s.m, s.n, s.k, 1f, a, 0, wPlain, 0, 0f, c, null);
             double[] best = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
-            median(sisma, seconds / 2);
-            median(peer, seconds / 2);
-            median(half, seconds / 3);
+            // the first shape warms every path up for 2 s: the BF16 path (widening, its packing) was
+            // still in the interpreter and C1 after the 0.1 s of a later shape's warm-up, and its
+            // column read 0.5x the warm figure at two threads
+            double warm = warmed ? seconds / 2 : 2;
+            warmed = true;
+            median(sisma, warm);
+            median(peer, warm);
+            blasIdle();
+            median(half, warm);
+            median(cold, warm);
             for (int round = 0; round < 3; round++) {
                 best[0] = Math.min(best[0], median(sisma, seconds));
                 best[1] = Math.min(best[1], median(cold, seconds / 3));
                 best[2] = Math.min(best[2], median(peer, seconds));
+                blasIdle();
                 best[3] = Math.min(best[3], median(half, seconds / 3));
             }
             w16.close();
