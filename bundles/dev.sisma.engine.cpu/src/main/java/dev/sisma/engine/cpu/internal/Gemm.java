@@ -352,7 +352,12 @@ public final class Gemm {
         });
     }
 
-    /** {@link #kernel6x4} with A's 6 rows read in place: row i at byte {@code row + i lda} of {@code a}. */
+    /**
+     * {@link #kernel6x4} with A's 6 rows read in place: row i at byte {@code row + i lda} of {@code a}.
+     * The two direct kernels repeat the packed ones' tiles on purpose: one kernel reading A through a
+     * shared accessor (a heap segment over the pack) would put the packed path, measured at 200-205
+     * GFLOPS with plain array reads, on segment reads it has not been measured with.
+     */
     private static void kernel6x4Direct(int kc, MemorySegment a, long row, long lda, float[] bp, int bi, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z, c20 = z, c21 = z, c22 = z, c23 = z,
