@@ -425,6 +425,13 @@ public final class JobQueue {
         lock.lock();
         try {
             while (!w.stopped) {
+                if (backends.byName(w.backend).isEmpty()) {
+                    // the queue and the backend registry see a backend come and go each through its
+                    // own service reference: until the registry has this one too, a job taken here
+                    // would fail for "not registered" (seen once, under load, right after start)
+                    changed.await(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    continue;
+                }
                 String current = backends.current().map(Backend::name).orElse(null);
                 for (Map.Entry<String, ArrayDeque<Job>> e : queued.entrySet()) {
                     for (Job j : e.getValue()) {

@@ -123,6 +123,7 @@ class JobQueueTest {
         FakeGenerator gen = new FakeGenerator();
         Backend cpu = backend("cpu");
         Backends backends = mock(Backends.class);
+        registryHasAll(backends);
         when(backends.current()).thenReturn(Optional.of(cpu));
         JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
         try {
@@ -139,6 +140,30 @@ class JobQueueTest {
             }
             assertEquals(List.of("1@cpu", "100@cpu", "2@cpu", "3@cpu"), gen.ran, "round-robin: A, B, A, A");
             assertTrue(java.nio.file.Files.exists(q.sampleFile(jobs.get(0), 0)));
+        } finally {
+            q.deactivate();
+        }
+    }
+
+    @Test
+    void aWorkerWaitsUntilTheRegistryHasItsBackend() throws Exception {
+        FakeGenerator gen = new FakeGenerator();
+        Backend cpu = backend("cpu");
+        Backends backends = mock(Backends.class);
+        java.util.concurrent.atomic.AtomicBoolean registered = new java.util.concurrent.atomic.AtomicBoolean();
+        when(backends.byName("cpu")).thenAnswer(i -> registered.get() ? Optional.of(cpu) : Optional.empty());
+        when(backends.current()).thenReturn(Optional.of(cpu));
+        JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
+        try {
+            // the queue sees the backend before the registry does: the job waits instead of failing
+            q.addBackend(cpu);
+            Job job = q.submit("A", spec(1), MASK);
+            Thread.sleep(300);
+            assertEquals(Job.State.QUEUED, job.state());
+            assertEquals(List.of(), gen.ran);
+            registered.set(true);
+            await(job, Job.State.DONE);
+            assertEquals(List.of("1@cpu"), gen.ran);
         } finally {
             q.deactivate();
         }
@@ -175,6 +200,7 @@ class JobQueueTest {
             ConcurrentGenerator gen = new ConcurrentGenerator();
             Backend cpu = backend("cpu");
             Backends backends = mock(Backends.class);
+            registryHasAll(backends);
             when(backends.current()).thenReturn(Optional.of(cpu));
             JobQueue q = new JobQueue(gen, backends, config(state.resolve("s" + slots), 8, slots), () -> false);
             try {
@@ -214,6 +240,7 @@ class JobQueueTest {
             FakeGenerator gen = new FakeGenerator();
             Backend cpu = backend("cpu");
             Backends backends = mock(Backends.class);
+            registryHasAll(backends);
             when(backends.current()).thenReturn(Optional.of(cpu));
             JobQueue q = new JobQueue(gen, backends, config(state.resolve("w" + weights), 4, 1, weights), () -> false);
             try {
@@ -236,6 +263,7 @@ class JobQueueTest {
         FakeGenerator gen = new FakeGenerator();
         Backend cpu = backend("cpu");
         Backends backends = mock(Backends.class);
+        registryHasAll(backends);
         AtomicReference<Optional<Backend>> current = new AtomicReference<>(Optional.of(cpu));
         when(backends.current()).thenAnswer(i -> current.get());
         JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
@@ -259,6 +287,7 @@ class JobQueueTest {
         FakeGenerator gen = new FakeGenerator();
         Backend cpu = backend("cpu");
         Backends backends = mock(Backends.class);
+        registryHasAll(backends);
         when(backends.current()).thenReturn(Optional.of(cpu));
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         JobQueue q = new JobQueue(gen, backends, config(state, 4), stopping::get);
@@ -287,6 +316,7 @@ class JobQueueTest {
         Backend cpu = backend("cpu");
         Backend opencl = backend("opencl");
         Backends backends = mock(Backends.class);
+        registryHasAll(backends);
         AtomicReference<Optional<Backend>> current = new AtomicReference<>(Optional.of(cpu));
         when(backends.current()).thenAnswer(i -> current.get());
         JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
@@ -317,6 +347,7 @@ class JobQueueTest {
         FakeGenerator gen = new FakeGenerator();
         Backend cpu = backend("cpu");
         Backends backends = mock(Backends.class);
+        registryHasAll(backends);
         when(backends.current()).thenReturn(Optional.of(cpu));
         JobQueue q = new JobQueue(gen, backends, config(state, 4), () -> false);
         q.addBackend(cpu);
@@ -346,5 +377,11 @@ class JobQueueTest {
         Map<?, ?> m = (Map<?, ?>) Json.parse(Json.write(Map.of("a", List.of(1, 2.5, "x\"y\n"), "b", true)));
         assertEquals(List.of(1.0, 2.5, "x\"y\n"), m.get("a"));
         assertEquals(true, m.get("b"));
+    }
+
+    /** The backend registry lists every backend the queue is given (its workers take jobs only then). */
+    private static void registryHasAll(Backends backends) {
+        when(backends.byName(org.mockito.ArgumentMatchers.anyString()))
+                .thenAnswer(i -> Optional.of(mock(dev.sisma.engine.spi.Backend.class)));
     }
 }
