@@ -171,10 +171,32 @@ public final class Gemm {
 
     /** All of op(B) into the kernel's layout: panel jp at dst[jp k NR], its slab at p0 from dst[jp k NR + p0 NR]. */
     private static void packAll(Parallel par, boolean tb, int n, int k, MemorySegment b, float[] dst) {
+        packPanels(par, tb, n, k, 0, k, b, 0, F32, dst);
+    }
+
+    /** A slab's B, every panel packed, shared by a pass's tasks: panel jp's slab starts at values[panel(jp)]. */
+    private record SharedB(float[] values, int panelStride, int first) {
+        int panel(int jp) { return jp * panelStride + first; }
+    }
+
+    /** The slab's B: the weight's cached pack (panel stride k NR, the slab at p0 NR), or packed here into scratch (stride depth NR). */
+    private static SharedB sharedB(Parallel par, boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int bFormat, float[] packed) {
+        if (packed != null) return new SharedB(packed, k * NR, p0 * NR);
+        float[] bp = scratch(5, (n + NR - 1) / NR * depth * NR);
+        packPanels(par, tb, n, k, p0, depth, b, bo, bFormat, bp);
+        return new SharedB(bp, depth * NR, 0);
+    }
+
+    /**
+     * Every panel of op(B)'s slab [p0, p0 + depth) into {@code dst} in parallel, panel jp at
+     * dst[jp depth NR]: the shared B of {@link #byRowBlocks} and {@link #directA}, and (p0 0, depth
+     * k) a weight's whole pack.
+     */
+    private static void packPanels(Parallel par, boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int bFormat, float[] dst) {
         int panels = (n + NR - 1) / NR;
-        int tasks = par.tasks((long) panels * NR * k, 1 << 16);
+        int tasks = par.tasks((long) panels * NR * depth, 1 << 16);
         par.run(tasks, t -> {
-            for (int jp = panels * t / tasks; jp < panels * (t + 1) / tasks; jp++) packB(tb, n, k, 0, k, b, 0, F32, jp, dst, jp * k * NR);
+            for (int jp = panels * t / tasks; jp < panels * (t + 1) / tasks; jp++) packB(tb, n, k, p0, depth, b, bo, bFormat, jp, dst, jp * depth * NR);
         });
     }
 
@@ -293,23 +315,15 @@ public final class Gemm {
     private static void byRowBlocks(Parallel par, boolean tb, int m, int n, int k, int p0, int depth, float alpha, float[] ap, int aSlice,
                                     MemorySegment b, long bo, int bFormat, float[] packed, MemorySegment c, long co, float beta, MemorySegment bias) {
         int panels = (n + NR - 1) / NR, mBlocks = (m + MC - 1) / MC;
-        // the slab of every B panel: the weight's cached pack (panel stride k NR, from p0), or packed here (stride depth NR)
-        float[] bp = packed != null ? packed : scratch(5, panels * depth * NR);
-        int panelStride = packed != null ? k * NR : depth * NR, first = packed != null ? p0 * NR : 0;
-        if (packed == null) {
-            int packTasks = par.tasks((long) panels * NR * depth, 1 << 16);
-            par.run(packTasks, t -> {
-                for (int jp = panels * t / packTasks; jp < panels * (t + 1) / packTasks; jp++)
-                    packB(tb, n, k, p0, depth, b, bo, bFormat, jp, bp, jp * panelStride);
-            });
-        }
+        SharedB sb = sharedB(par, tb, n, k, p0, depth, b, bo, bFormat, packed);
+        float[] bp = sb.values();
         int tasks = Math.min(mBlocks, par.threads() > 1 ? 4 * par.threads() : 1);
         par.run(tasks, t -> {
             float[] tile = scratch(2, MR * NR);
             for (int blk = mBlocks * t / tasks; blk < mBlocks * (t + 1) / tasks; blk++) {
                 int ib = blk * MC, ie = Math.min(m, ib + MC);
                 for (int jp = 0; jp < panels; jp++)
-                    blockTimesPanel(ib, ie, jp, n, depth, alpha, ap, aSlice, bp, jp * panelStride + first, c, co, beta, bias, tile);
+                    blockTimesPanel(ib, ie, jp, n, depth, alpha, ap, aSlice, bp, sb.panel(jp), c, co, beta, bias, tile);
             }
         });
     }
@@ -326,23 +340,21 @@ public final class Gemm {
                                 MemorySegment b, long bo, int bFormat, float[] packed, MemorySegment c, long co, float beta, MemorySegment bias) {
         int panels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR;
         // B's few panels packed once, shared by the tasks (per task, 8 tasks packed it 8 times)
-        float[] bp = packed != null ? packed : scratch(5, panels * depth * NR);
-        int panelStride = packed != null ? k * NR : depth * NR, first = packed != null ? p0 * NR : 0;
-        if (packed == null) par.run(panels, jp -> packB(tb, n, k, p0, depth, b, bo, bFormat, jp, bp, jp * panelStride));
+        SharedB sb = sharedB(par, tb, n, k, p0, depth, b, bo, bFormat, packed);
+        float[] bp = sb.values();
         long work = 2L * m * n * depth;
         int tasks = work < 2_000_000 ? 1 : Math.min(rowPanels, par.threads() > 1 ? 4 * par.threads() : 1);
         par.run(tasks, t -> {
             int i0 = rowPanels * t / tasks * MR, i1 = Math.min(m, rowPanels * (t + 1) / tasks * MR);
             float[] tile = scratch(2, MR * NR);
             for (int jp = 0; jp < panels; jp++) {
-                int b0 = jp * panelStride + first, jc = jp * NR, nr = Math.min(NR, n - jc);
+                int b0 = sb.panel(jp), jc = jp * NR, nr = Math.min(NR, n - jc);
                 for (int pc = 0; pc < depth; pc += KC) {
                     int kc = Math.min(KC, depth - pc);
                     for (int ir = i0; ir < i1; ir += MR) {
                         int mr = Math.min(MR, i1 - ir);
-                        // rows past the last are read as the first again (their results are not stored)
-                        long row = (ao + (long) ir * k + p0 + pc) * 4, lda = mr == MR ? k * 4L : 0;
-                        if (mr < MR) kernelRowsDirect(kc, a, row, k * 4L, mr, bp, b0 + pc * NR, tile);
+                        long row = (ao + (long) ir * k + p0 + pc) * 4, lda = k * 4L;
+                        if (mr < MR) kernelRowsDirect(kc, a, row, lda, mr, bp, b0 + pc * NR, tile);
                         else if (VECTORS == 4 && nr > 2 * V) kernel6x4Direct(kc, a, row, lda, bp, b0 + pc * NR, tile);
                         else kernel6x2Direct(kc, a, row, lda, bp, b0 + pc * NR, tile);
                         addTile(tile, alpha, c, co + (long) ir * n + jc, n, mr, nr, pc == 0 ? beta : 1f, pc == 0 ? bias : null, jc);
