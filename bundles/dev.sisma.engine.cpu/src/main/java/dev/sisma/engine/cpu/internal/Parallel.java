@@ -1,5 +1,6 @@
 package dev.sisma.engine.cpu.internal;
 
+import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -62,49 +63,27 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /**
+     * A pool nobody closed still ends its workers once unreachable: they hold the team, not the
+     * pool, and this closes the team then.
+     */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final int threads;
-    private final Thread[] workers;
-    private final boolean[] parked; // guarded by itself
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile Job current;
-    private long runs; // guarded by lock
-    private volatile boolean closed;
+    private final Team team;
+    private final Cleaner.Cleanable cleanable;
 
     public Parallel(int threads) {
         this.threads = threads;
-        this.workers = new Thread[Math.max(0, threads - 1)];
-        this.parked = new boolean[workers.length];
-        for (int w = 0; w < workers.length; w++) {
-            int id = w;
-            workers[w] = Thread.ofPlatform().daemon().name("sisma-cpu-" + (w + 1)).unstarted(() -> work(id));
-            workers[w].start();
-        }
+        this.team = new Team(threads);
+        this.cleanable = CLEANER.register(this, team::close);
     }
 
     public int threads() { return threads; }
 
     /** Runs body(0..n-1), in parallel when there is more than one thread and task; returns when all are done. */
     public void run(int n, IntConsumer body) {
-        if (n <= 0) return;
-        if (workers.length == 0 || n == 1 || lock.isHeldByCurrentThread() || isWorker()) {
-            for (int i = 0; i < n; i++) body.accept(i);
-            return;
-        }
-        lock.lock();
-        Job job = new Job(++runs, body, n);
-        try {
-            current = job;
-            signal();
-            job.claim();
-            job.awaitDone(); // also after a failure here: the workers may still be using the caller's buffers
-        } finally {
-            current = null; // no reference to the caller's data kept between runs
-            lock.unlock();
-        }
-        Throwable f = job.failure;
-        if (f instanceof RuntimeException r) throw r;
-        if (f instanceof Error e) throw e;
-        if (f != null) throw new IllegalStateException(f);
+        team.run(n, body);
     }
 
     /** Number of tasks for {@code work} units of at least {@code minPerTask} each, at most 4 per thread. */
@@ -115,53 +94,100 @@ public final class Parallel implements AutoCloseable {
 
     /** This pool's worker threads (tests). */
     java.util.List<Thread> workerThreads() {
-        return java.util.List.of(workers);
-    }
-
-    private boolean isWorker() {
-        Thread t = Thread.currentThread();
-        for (Thread w : workers) if (w == t) return true;
-        return false;
-    }
-
-    /** Wakes the parked workers for a new run. */
-    private void signal() {
-        synchronized (parked) {
-            for (int w = 0; w < workers.length; w++)
-                if (parked[w]) {
-                    parked[w] = false;
-                    LockSupport.unpark(workers[w]);
-                }
-        }
-    }
-
-    private void work(int id) {
-        long seen = 0; // the last run this worker took part in (a number: no reference to its data kept)
-        while (!closed) {
-            Job j = current;
-            if (j == null || j.seq == seen) {
-                long until = System.nanoTime() + SPIN_NANOS;
-                while (((j = current) == null || j.seq == seen) && !closed && System.nanoTime() < until) Thread.onSpinWait();
-                if (j == null || j.seq == seen) {
-                    synchronized (parked) {
-                        j = current;
-                        if ((j != null && j.seq != seen) || closed) continue; // a run came (or close) while deciding to park
-                        parked[id] = true;
-                    }
-                    LockSupport.park(this); // signal() unparks after publishing the next run
-                    continue;
-                }
-            }
-            seen = j.seq;
-            j.claim();
-        }
+        return java.util.List.of(team.workers);
     }
 
     @Override
     public void close() {
-        closed = true;
-        synchronized (parked) {
-            for (Thread w : workers) LockSupport.unpark(w);
+        cleanable.clean();
+    }
+
+    /** The workers and the current run. */
+    private static final class Team {
+        private final Thread[] workers;
+        private final boolean[] parked; // guarded by itself
+        private final ReentrantLock lock = new ReentrantLock();
+        private volatile Job current;
+        private long runs; // guarded by lock
+        private volatile boolean closed;
+
+        Team(int threads) {
+            this.workers = new Thread[Math.max(0, threads - 1)];
+            this.parked = new boolean[workers.length];
+            for (int w = 0; w < workers.length; w++) {
+                int id = w;
+                workers[w] = Thread.ofPlatform().daemon().name("sisma-cpu-" + (w + 1)).unstarted(() -> work(id));
+                workers[w].start();
+            }
+        }
+
+        void run(int n, IntConsumer body) {
+            if (n <= 0) return;
+            if (workers.length == 0 || n == 1 || lock.isHeldByCurrentThread() || isWorker()) {
+                for (int i = 0; i < n; i++) body.accept(i);
+                return;
+            }
+            lock.lock();
+            Job job = new Job(++runs, body, n);
+            try {
+                current = job;
+                signal();
+                job.claim();
+                job.awaitDone(); // also after a failure here: the workers may still be using the caller's buffers
+            } finally {
+                current = null; // no reference to the caller's data kept between runs
+                lock.unlock();
+            }
+            Throwable f = job.failure;
+            if (f instanceof RuntimeException r) throw r;
+            if (f instanceof Error e) throw e;
+            if (f != null) throw new IllegalStateException(f);
+        }
+
+        private boolean isWorker() {
+            Thread t = Thread.currentThread();
+            for (Thread w : workers) if (w == t) return true;
+            return false;
+        }
+
+        /** Wakes the parked workers for a new run. */
+        private void signal() {
+            synchronized (parked) {
+                for (int w = 0; w < workers.length; w++)
+                    if (parked[w]) {
+                        parked[w] = false;
+                        LockSupport.unpark(workers[w]);
+                    }
+            }
+        }
+
+        private void work(int id) {
+            long seen = 0; // the last run this worker took part in (a number: no reference to its data kept)
+            while (!closed) {
+                Job j = current;
+                if (j == null || j.seq == seen) {
+                    long until = System.nanoTime() + SPIN_NANOS;
+                    while (((j = current) == null || j.seq == seen) && !closed && System.nanoTime() < until) Thread.onSpinWait();
+                    if (j == null || j.seq == seen) {
+                        synchronized (parked) {
+                            j = current;
+                            if ((j != null && j.seq != seen) || closed) continue; // a run came (or close) while deciding to park
+                            parked[id] = true;
+                        }
+                        LockSupport.park(this); // signal() unparks after publishing the next run
+                        continue;
+                    }
+                }
+                seen = j.seq;
+                j.claim();
+            }
+        }
+
+        void close() {
+            closed = true;
+            synchronized (parked) {
+                for (Thread w : workers) LockSupport.unpark(w);
+            }
         }
     }
 }

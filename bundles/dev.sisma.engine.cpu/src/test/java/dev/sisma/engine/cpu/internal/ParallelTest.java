@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
  * The worker team: every task of every run runs exactly once and before run returns, on the
  * caller and the workers; a task's exception reaches the caller after the other tasks finished and
  * leaves the pool usable; a run from inside a task runs in place; several callers share one pool;
- * close ends the workers.
+ * close ends the workers, and so does dropping a pool nobody closed.
  */
 @Timeout(60)
 class ParallelTest {
@@ -100,6 +100,23 @@ class ParallelTest {
         par.close();
         for (Thread t : workers) t.join(5_000);
         for (Thread t : workers) assertFalse(t.isAlive(), t.getName() + " still running after close");
+    }
+
+    @Test
+    void anUnclosedPoolEndsItsWorkersOnceUnreachable() throws Exception {
+        List<Thread> workers = unclosedPool();
+        long until = System.nanoTime() + 20_000_000_000L;
+        while (workers.stream().anyMatch(Thread::isAlive) && System.nanoTime() < until) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        for (Thread t : workers) assertFalse(t.isAlive(), t.getName() + " still running after its pool became unreachable");
+    }
+
+    private static List<Thread> unclosedPool() {
+        Parallel par = new Parallel(2);
+        par.run(4, i -> {});
+        return par.workerThreads();
     }
 
     private static void sleep(long ms) {
