@@ -37,7 +37,7 @@ so the zero-initialised AdaLN and final layer do not make the output trivially z
 materialise a full [E, L, N] gradient per position); the Java side then runs without --no-train.
 
 Java side: `./sisma bench model --configs C --tokens T --reps N --no-train --threads N` from the repo
-root (or, with --no-rebuild, the already built runtime directly, so a tree with half-done edits is
+root (with --no-rebuild, SISMA_SKIP_BUILD=1: the runtime as built, so a tree with half-done edits is
 not rebuilt), one JVM per (config, tokens); its peak resident memory is measured with /usr/bin/time.
 """
 import argparse
@@ -262,25 +262,15 @@ def java_cmd(args, config, tokens):
         bench += ["--ops", str(args.ops)]
     if args.backend:
         bench += ["--backend", args.backend]
-    if not args.no_rebuild:
-        cmd = [os.path.join(ROOT, "sisma")] + bench
-    else:
-        rt = os.path.join(ROOT, "features", "runtime", "target", "sisma-runtime")
-        java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
-        cmd = [java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-               "--sun-misc-unsafe-memory-access=allow", "-XX:+IgnoreUnrecognizedVMOptions",
-               *os.environ.get("SISMA_JAVA_OPTS", "").split(),
-               f"-Dsisma.runtime={rt}", f"-Dsisma.cwd={ROOT}",
-               "-cp", f"{rt}/lib/org.apache.felix.framework.jar:{rt}/lib/dev.sisma.launcher.jar",
-               "dev.sisma.launcher.Launcher"] + bench
-    return cmd
+    return [os.path.join(ROOT, "sisma")] + bench
 
 
 def run_java(args, config, tokens):
     cmd = java_cmd(args, config, tokens)
     print("java:", " ".join(cmd[cmd.index("bench"):]), flush=True)
     t0 = time.perf_counter()
-    p = subprocess.run(measured(cmd), cwd=ROOT, capture_output=True, text=True)
+    env = dict(os.environ, SISMA_SKIP_BUILD="1") if args.no_rebuild else None
+    p = subprocess.run(measured(cmd), cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     peak = peak_gb(p.stderr)
     print(f"  java exit {p.returncode}, {wall:.0f} s wall, peak RSS "
