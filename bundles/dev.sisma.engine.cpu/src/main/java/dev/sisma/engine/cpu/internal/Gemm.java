@@ -177,11 +177,14 @@ public final class Gemm {
     /** A slab's B, every panel packed, shared by a pass's tasks: panel jp's slab starts at values[panel(jp)]. */
     private record SharedB(float[] values, int panelStride, int first) {
         int panel(int jp) { return jp * panelStride + first; }
+
+        /** The slab at p0 of a weight's cached pack (panel stride k NR). */
+        static SharedB ofPack(float[] packed, int k, int p0) { return new SharedB(packed, k * NR, p0 * NR); }
     }
 
     /** The slab's B: the weight's cached pack (panel stride k NR, the slab at p0 NR), or packed here into scratch (stride depth NR). */
     private static SharedB sharedB(Parallel par, boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int bFormat, float[] packed) {
-        if (packed != null) return new SharedB(packed, k * NR, p0 * NR);
+        if (packed != null) return SharedB.ofPack(packed, k, p0);
         float[] bp = scratch(5, (n + NR - 1) / NR * depth * NR);
         packPanels(par, tb, n, k, p0, depth, b, bo, bFormat, bp);
         return new SharedB(bp, depth * NR, 0);
@@ -189,8 +192,8 @@ public final class Gemm {
 
     /**
      * Every panel of op(B)'s slab [p0, p0 + depth) into {@code dst} in parallel, panel jp at
-     * dst[jp depth NR]: the shared B of {@link #byRowBlocks} and {@link #directA}, and (p0 0, depth
-     * k) a weight's whole pack.
+     * dst[jp depth NR]: the shared B of {@link #byRowBlocks}, and (p0 0, depth k) a weight's whole
+     * pack. ({@link #directA} packs its few panels per thread instead: {@link #threadB}.)
      */
     private static void packPanels(Parallel par, boolean tb, int n, int k, int p0, int depth, MemorySegment b, long bo, int bFormat, float[] dst) {
         int panels = (n + NR - 1) / NR;
@@ -342,7 +345,7 @@ public final class Gemm {
         // B's few panels packed once per thread, by the thread, in its own cache (packed once for
         // all tasks, every panel one core packed was read from the other's cache: x_proj per call
         // 0.60 of OpenBLAS at two threads; once per task, 8 tasks packed it 8 times)
-        SharedB cached = packed != null ? new SharedB(packed, k * NR, p0 * NR) : null;
+        SharedB cached = packed != null ? SharedB.ofPack(packed, k, p0) : null;
         long call = DIRECT_CALLS.incrementAndGet();
         long work = 2L * m * n * depth;
         int tasks = work < 2_000_000 ? 1 : Math.min(rowPanels, par.threads() > 1 ? 4 * par.threads() : 1);
